@@ -1,0 +1,34 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const frameworkImports = [
+  { group: ['@nestjs/*', '@nestjs'], message: 'The domain library is pure: no NestJS.' },
+  { group: ['@nats-io/*', 'nats'], message: 'The domain library is pure: no NATS.' },
+  { group: ['class-validator', 'class-transformer'], message: 'Validation of wire bodies belongs at the edge, not in the domain.' },
+  { group: ['rxjs', 'rxjs/*'], message: 'The domain library is pure: no rxjs.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    files: ['libs/ipam-domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: frameworkImports }],
+      'no-restricted-globals': ['error', { name: 'Date', message: 'decide is deterministic: time comes in with the command.' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'decide is deterministic.' }],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'bin/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+  },
+);

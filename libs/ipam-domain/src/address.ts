@@ -1,0 +1,192 @@
+/**
+ * Addresses as bigint keys: the only file that knows textual IP syntax.
+ *
+ * One key space holds both families so that sets, maps and overlap checks need no family tag:
+ * an IPv6 address is its 128-bit value, an IPv4 address is `V4_BASE + value` (above every IPv6 key).
+ *
+ * Strict parsing of user input goes through ipaddr.js. Text that this service produced itself
+ * (canonical dotted quads and RFC 5952 IPv6) is decoded and encoded by the small fast codec below, which
+ * the fold and the allocation loop use; its output is checked against ipaddr.js by the tests.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+export const V4_BASE = 1n << 128n;
+const V4_MAX = (1n << 32n) - 1n;
+const V6_MAX = (1n << 128n) - 1n;
+
+export interface Cidr {
+  family: Family;
+  /** key of the network address (host bits masked off) */
+  network: bigint;
+  /** key of the last address of the subnet */
+  last: bigint;
+  prefixLength: number;
+}
+
+/** Why a piece of address text was refused; the caller turns it into a domain error. */
+export class AddressSyntaxError extends Error {}
+
+export function familyOf(key: bigint): Family {
+  return key >= V4_BASE ? 4 : 6;
+}
+
+export function bitsOf(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+/**
+ * Parses one address strictly: canonical-enough decimal dotted quads for IPv4 (no octal, hex or
+ * shortened forms, no leading zeros), IPv6 without a zone and not IPv4-mapped.
+ */
+export function parseAddress(text: string): bigint {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 45) {
+    throw new AddressSyntaxError(`"${String(text)}" is not an IP address`);
+  }
+  if (text.includes('.') && !text.includes(':')) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) {
+      throw new AddressSyntaxError(
+        `"${text}" is not an IPv4 address in dotted decimal form (four decimal numbers 0-255, no leading zeros)`,
+      );
+    }
+    return V4_BASE + BigInt(ipaddr.IPv4.parse(text).toByteArray().reduce((acc, b) => acc * 256 + b, 0));
+  }
+  if (text.includes('%')) {
+    throw new AddressSyntaxError(`"${text}" has a zone index; zoned IPv6 addresses are not accepted`);
+  }
+  if (!ipaddr.IPv6.isValid(text)) {
+    throw new AddressSyntaxError(`"${text}" is not an IP address`);
+  }
+  const v6 = ipaddr.IPv6.parse(text);
+  if (v6.isIPv4MappedAddress()) {
+    throw new AddressSyntaxError(
+      `"${text}" is an IPv4-mapped IPv6 address; write the IPv4 address ${v6.toIPv4Address().toString()} instead`,
+    );
+  }
+  let value = 0n;
+  for (const part of v6.parts) value = (value << 16n) | BigInt(part);
+  return value;
+}
+
+/** Parses `address/prefix`; host bits are masked off (192.168.10.7/24 is 192.168.10.0/24). */
+export function parseCidr(text: string): Cidr {
+  if (typeof text !== 'string') throw new AddressSyntaxError(`"${String(text)}" is not a CIDR`);
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    throw new AddressSyntaxError(`"${text}" is not a CIDR: write address/prefix, for example 192.168.100.0/24`);
+  }
+  const prefixText = text.slice(slash + 1);
+  const key = parseAddress(text.slice(0, slash));
+  const family = familyOf(key);
+  const bits = bitsOf(family);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText) || Number(prefixText) > bits) {
+    throw new AddressSyntaxError(`"${text}" has prefix length "${prefixText}"; it must be 0-${bits} for IPv${family}`);
+  }
+  const prefixLength = Number(prefixText);
+  const hostBits = BigInt(bits - prefixLength);
+  const base = family === 4 ? V4_BASE : 0n;
+  const value = key - base;
+  const network = (value >> hostBits) << hostBits;
+  return { family, network: base + network, last: base + network + ((1n << hostBits) - 1n), prefixLength };
+}
+
+/** Formats a key: dotted quad or RFC 5952 IPv6 (the same text ipaddr.js produces). */
+export function formatAddress(key: bigint): string {
+  if (key >= V4_BASE) {
+    const v = Number(key - V4_BASE);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const parts: number[] = new Array(8);
+  let v = key;
+  for (let i = 7; i >= 0; i--) {
+    parts[i] = Number(v & 0xffffn);
+    v >>= 16n;
+  }
+  // RFC 5952: compress the longest run (leftmost on a tie) of two or more zero groups.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (parts[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && parts[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    parts
+      .slice(from, to)
+      .map((p) => p.toString(16))
+      .join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
+
+/**
+ * Decodes text this service wrote itself (canonical forms). Falls back to the strict parser for anything
+ * else, so it accepts exactly what parseAddress accepts.
+ */
+export function decodeAddress(text: string): bigint {
+  if (!text.includes(':')) {
+    let value = 0;
+    let part = 0;
+    let dots = 0;
+    let digits = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 46) {
+        if (digits === 0 || part > 255) return parseAddress(text);
+        value = value * 256 + part;
+        part = 0;
+        digits = 0;
+        dots++;
+      } else if (c >= 48 && c <= 57) {
+        if (digits > 0 && part === 0) return parseAddress(text); // leading zero
+        part = part * 10 + (c - 48);
+        digits++;
+      } else {
+        return parseAddress(text);
+      }
+    }
+    if (dots !== 3 || digits === 0 || part > 255) return parseAddress(text);
+    return V4_BASE + BigInt(value * 256 + part);
+  }
+  return parseAddress(text);
+}
+
+/** The subnet mask: dotted for IPv4 (255.255.255.0), RFC 5952 for IPv6 (ffff:ffff:ffff:ffff::). */
+export function formatMask(family: Family, prefixLength: number): string {
+  const bits = BigInt(bitsOf(family));
+  const ones = ((1n << BigInt(prefixLength)) - 1n) << (bits - BigInt(prefixLength));
+  return formatAddress(family === 4 ? V4_BASE + ones : ones);
+}
+
+export function isValidKey(key: bigint): boolean {
+  return key >= 0n && (key <= V6_MAX || (key >= V4_BASE && key - V4_BASE <= V4_MAX));
+}
+
+/** The smallest CIDR that contains both addresses (same family). */
+export function commonPrefix(a: bigint, b: bigint): Cidr {
+  const family = familyOf(a);
+  const bits = bitsOf(family);
+  const base = family === 4 ? V4_BASE : 0n;
+  let x = (a - base) ^ (b - base);
+  let hostBits = 0;
+  while (x > 0n) {
+    x >>= 1n;
+    hostBits++;
+  }
+  const h = BigInt(hostBits);
+  const network = base + (((a - base) >> h) << h);
+  return { family, network, last: network + ((1n << h) - 1n), prefixLength: bits - hostBits };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatAddress(c.network)}/${c.prefixLength}`;
+}

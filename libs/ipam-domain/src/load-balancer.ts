@@ -1,0 +1,98 @@
+/**
+ * The load balancer as allocation reads it (contract: LoadBalancer object) and the requirement its
+ * annotations express (semantics section 5).
+ */
+import { reject } from './errors.js';
+
+export const ANNOTATION_PREFIX = 'loadbalancer.harvesterhci.io/';
+export const NETWORK_ANNOTATION = `${ANNOTATION_PREFIX}network`;
+export const PROJECT_ANNOTATION = `${ANNOTATION_PREFIX}project`;
+export const NAMESPACE_ANNOTATION = `${ANNOTATION_PREFIX}namespace`;
+export const CLUSTER_ANNOTATION = `${ANNOTATION_PREFIX}cluster`;
+
+export interface LoadBalancerInput {
+  metadata?: { namespace?: unknown; name?: unknown; annotations?: unknown; [key: string]: unknown };
+  spec?: { workloadType?: unknown; ipPool?: unknown; ip?: unknown; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface Requirement {
+  network: string;
+  project: string;
+  namespace: string;
+  guestCluster: string;
+}
+
+export interface LoadBalancerRequest {
+  key: string;
+  namespace: string;
+  name: string;
+  workloadType: 'vm' | 'cluster';
+  ipPool: string | null;
+  ip: string | null;
+  requirement: Requirement;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function namePart(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0) reject('InvalidEvent', `metadata.${what} is required and must be a string.`);
+  if (v.includes('/')) reject('InvalidEvent', `metadata.${what} "${v}" must not contain "/".`);
+  if (v.length > 253) reject('InvalidEvent', `metadata.${what} is longer than 253 characters.`);
+  return v;
+}
+
+/** namespace/name of an LBDeleted body (or any body with metadata.namespace and metadata.name). */
+export function parseLoadBalancerRef(input: unknown): { namespace: string; name: string; key: string } {
+  if (!isObject(input) || !isObject(input.metadata)) {
+    reject('InvalidEvent', 'The body must have metadata.namespace and metadata.name of the load balancer.');
+  }
+  const namespace = namePart(input.metadata.namespace, 'namespace');
+  const name = namePart(input.metadata.name, 'name');
+  return { namespace, name, key: `${namespace}/${name}` };
+}
+
+export function parseLoadBalancer(input: unknown): LoadBalancerRequest {
+  const { namespace, name, key } = parseLoadBalancerRef(input);
+  const lb = input as LoadBalancerInput;
+  const annotationsRaw = lb.metadata?.annotations ?? {};
+  if (!isObject(annotationsRaw)) reject('InvalidEvent', 'metadata.annotations must be an object of strings.');
+  const annotation = (key: string): string => {
+    const v = annotationsRaw[key];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') reject('InvalidEvent', `annotation ${key} must be a string.`);
+    return v;
+  };
+  const spec = lb.spec ?? {};
+  if (!isObject(spec)) reject('InvalidEvent', 'spec must be an object.');
+  const workloadType = spec.workloadType ?? 'vm';
+  if (workloadType !== 'vm' && workloadType !== 'cluster' && workloadType !== '') {
+    reject('InvalidEvent', `spec.workloadType "${String(workloadType)}" is not vm or cluster.`);
+  }
+  const optional = (v: unknown, what: string): string | null => {
+    if (v === undefined || v === null || v === '') return null;
+    if (typeof v !== 'string') reject('InvalidEvent', `spec.${what} must be a string.`);
+    return v;
+  };
+  const ns = annotation(NAMESPACE_ANNOTATION);
+  return {
+    key,
+    namespace,
+    name,
+    workloadType: workloadType === 'cluster' ? 'cluster' : 'vm',
+    ipPool: optional(spec.ipPool, 'ipPool'),
+    ip: optional(spec.ip, 'ip'),
+    requirement: {
+      network: annotation(NETWORK_ANNOTATION),
+      project: annotation(PROJECT_ANNOTATION),
+      namespace: ns === '' ? namespace : ns,
+      guestCluster: annotation(CLUSTER_ANNOTATION),
+    },
+  };
+}
+
+export function describeRequirement(r: Requirement): string {
+  return `network "${r.network}", project "${r.project}", namespace "${r.namespace}", cluster "${r.guestCluster}"`;
+}

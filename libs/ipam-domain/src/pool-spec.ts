@@ -1,0 +1,306 @@
+/**
+ * The IPPool object (semantics sections 1 and 2): parsing the wire object into a pool definition with
+ * bigint ranges, and the canonical spec that is stored in events and returned by queries.
+ */
+import { AddressSyntaxError, bitsOf, Cidr, familyOf, parseAddress, parseCidr } from './address.js';
+import { IpamError, reject } from './errors.js';
+
+export const API_VERSIONS = ['loadbalancer.harvesterhci.io/v1beta1', 'networking.harvesterhci.io/v1beta1'] as const;
+export const CANONICAL_API_VERSION = API_VERSIONS[0];
+
+/** One range as written on the wire. */
+export interface RangeSpec {
+  subnet: string;
+  rangeStart?: string;
+  rangeEnd?: string;
+  gateway?: string;
+}
+
+/** A scope tuple; `""` is a literal value, `"*"` the wildcard. */
+export interface ScopeTuple {
+  project: string;
+  namespace: string;
+  guestCluster: string;
+}
+
+/** The canonical spec: scope always a list of full tuples, `cluster` spelled `guestCluster`. */
+export interface PoolSpec {
+  description?: string;
+  ranges: RangeSpec[];
+  selector: {
+    priority: number;
+    network?: string;
+    scope: ScopeTuple[];
+  };
+}
+
+/** The IPPool object as it may arrive (doc-page shorthands included). */
+export interface IPPoolInput {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; [key: string]: unknown };
+  spec?: {
+    description?: unknown;
+    ranges?: unknown;
+    selector?: { priority?: unknown; network?: unknown; scope?: unknown; [key: string]: unknown };
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** A range with its allocatable bounds worked out (section 2). */
+export interface RangeDef {
+  /** index in spec order */
+  index: number;
+  cidr: Cidr;
+  start: bigint;
+  end: bigint;
+  /** the gateway reported with each allocation; null for /32 and /128 */
+  gateway: bigint | null;
+  /** allocatable addresses: [start, end] minus the gateway when it falls inside */
+  total: bigint;
+}
+
+export interface PoolDefinition {
+  name: string;
+  spec: PoolSpec;
+  ranges: RangeDef[];
+  priority: number;
+  network: string;
+  scope: ScopeTuple[];
+  global: boolean;
+  total: bigint;
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_PRIORITY = 2 ** 31 - 1;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function validatePoolName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    reject('InvalidEvent', 'metadata.name is required: give the pool a name such as "default-ip-pool".');
+  }
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    reject(
+      'InvalidEvent',
+      `metadata.name "${name}" is not a valid name: use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (at most 253 characters).`,
+    );
+  }
+  return name;
+}
+
+function scopeField(tuple: Record<string, unknown>, key: string, where: string): string {
+  const v = tuple[key];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') reject('InvalidEvent', `${where}.${key} must be a string ("*" matches anything).`);
+  return v;
+}
+
+function parseScope(raw: unknown): ScopeTuple[] {
+  if (raw === undefined || raw === null) return [];
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((t, i) => {
+    const where = Array.isArray(raw) ? `spec.selector.scope[${i}]` : 'spec.selector.scope';
+    if (!isObject(t)) reject('InvalidEvent', `${where} must be an object with project, namespace and guestCluster.`);
+    for (const key of Object.keys(t)) {
+      if (!['project', 'namespace', 'guestCluster', 'cluster'].includes(key)) {
+        reject('InvalidEvent', `${where} has an unknown field "${key}"; use project, namespace and guestCluster.`);
+      }
+    }
+    const guestCluster = scopeField(t, 'guestCluster', where);
+    const cluster = scopeField(t, 'cluster', where);
+    if (t.guestCluster !== undefined && t.cluster !== undefined && guestCluster !== cluster) {
+      reject('InvalidEvent', `${where} gives both guestCluster and cluster with different values; give one of them.`);
+    }
+    return {
+      project: scopeField(t, 'project', where),
+      namespace: scopeField(t, 'namespace', where),
+      guestCluster: t.guestCluster !== undefined ? guestCluster : cluster,
+    };
+  });
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, where: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') reject('InvalidEvent', `${where}.${key} must be a string.`);
+  return v;
+}
+
+function parseAddressIn(text: string, what: string, where: string): bigint {
+  try {
+    return parseAddress(text);
+  } catch (e) {
+    if (e instanceof AddressSyntaxError) reject('InvalidRange', `${where}.${what}: ${e.message}.`);
+    throw e;
+  }
+}
+
+/** Works out one range's allocatable bounds (section 2); the first failure is an InvalidRange. */
+export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def: RangeDef } {
+  const where = `spec.ranges[${index}]`;
+  if (!isObject(raw)) reject('InvalidEvent', `${where} must be an object with a subnet.`);
+  for (const key of Object.keys(raw)) {
+    if (!['subnet', 'rangeStart', 'rangeEnd', 'gateway'].includes(key)) {
+      reject('InvalidEvent', `${where} has an unknown field "${key}"; use subnet, rangeStart, rangeEnd and gateway.`);
+    }
+  }
+  const subnet = raw.subnet;
+  if (typeof subnet !== 'string' || subnet.length === 0) {
+    reject('InvalidRange', `${where}.subnet is required: give a CIDR such as 192.168.100.0/24.`);
+  }
+  const rangeStart = optionalString(raw, 'rangeStart', where);
+  const rangeEnd = optionalString(raw, 'rangeEnd', where);
+  const gatewayText = optionalString(raw, 'gateway', where);
+
+  let cidr: Cidr;
+  try {
+    cidr = parseCidr(subnet);
+  } catch (e) {
+    if (e instanceof AddressSyntaxError) reject('InvalidRange', `${where}.subnet: ${e.message}.`);
+    throw e;
+  }
+  const bits = bitsOf(cidr.family);
+  const tiny = cidr.prefixLength >= bits - 1; // /31, /32, /127, /128: no network or broadcast address to avoid
+
+  const explicit = (text: string | undefined, what: string): bigint | null => {
+    if (text === undefined) return null;
+    const key = parseAddressIn(text, what, where);
+    if (familyOf(key) !== cidr.family) {
+      reject('InvalidRange', `${where}.${what} ${text} is not an IPv${cidr.family} address like its subnet ${subnet}.`);
+    }
+    if (key < cidr.network || key > cidr.last) {
+      reject('InvalidRange', `${where}.${what} ${text} is outside the subnet ${subnet}.`);
+    }
+    if (!tiny && key === cidr.network) {
+      reject('InvalidRange', `${where}.${what} ${text} is the network address of ${subnet}; it cannot be used.`);
+    }
+    if (!tiny && cidr.family === 4 && key === cidr.last) {
+      reject('InvalidRange', `${where}.${what} ${text} is the broadcast address of ${subnet}; it cannot be used.`);
+    }
+    return key;
+  };
+
+  const startKey = explicit(rangeStart, 'rangeStart');
+  const endKey = explicit(rangeEnd, 'rangeEnd');
+  const gatewayKey = explicit(gatewayText, 'gateway');
+
+  let defStart: bigint;
+  let defEnd: bigint;
+  let defGateway: bigint | null;
+  if (cidr.prefixLength === bits) {
+    defStart = cidr.network;
+    defEnd = cidr.network;
+    defGateway = null;
+  } else if (cidr.prefixLength === bits - 1) {
+    defStart = cidr.network;
+    defEnd = cidr.last;
+    defGateway = cidr.network + 1n;
+  } else {
+    defStart = cidr.network + 1n;
+    defEnd = cidr.family === 4 ? cidr.last - 1n : cidr.last;
+    defGateway = cidr.network + 1n;
+  }
+  const start = startKey ?? defStart;
+  const end = endKey ?? defEnd;
+  const gateway = gatewayKey ?? defGateway;
+  if (start > end) {
+    reject(
+      'InvalidRange',
+      `${where}: rangeStart ${rangeStart ?? '(default)'} is after rangeEnd ${rangeEnd ?? '(default)'}; swap them.`,
+    );
+  }
+  const gatewayInside = gateway !== null && gateway >= start && gateway <= end;
+  const total = end - start + 1n - (gatewayInside ? 1n : 0n);
+
+  const spec: RangeSpec = { subnet };
+  if (rangeStart !== undefined) spec.rangeStart = rangeStart;
+  if (rangeEnd !== undefined) spec.rangeEnd = rangeEnd;
+  if (gatewayText !== undefined) spec.gateway = gatewayText;
+  return { spec, def: { index, cidr, start, end, gateway, total } };
+}
+
+/**
+ * Parses an IPPool wire object: shape (InvalidEvent), then ranges (InvalidRange, rules 1 and 2 of
+ * section 6). The checks that need other pools are in pool.validate.ts.
+ */
+export function parsePool(input: unknown): PoolDefinition {
+  if (!isObject(input)) reject('InvalidEvent', 'The body must be an IPPool object with metadata and spec.');
+  const pool = input as IPPoolInput;
+  if (pool.apiVersion !== undefined && !(API_VERSIONS as readonly unknown[]).includes(pool.apiVersion)) {
+    reject('InvalidEvent', `apiVersion "${String(pool.apiVersion)}" is not supported; use ${API_VERSIONS.join(' or ')}.`);
+  }
+  if (pool.kind !== undefined && pool.kind !== 'IPPool') {
+    reject('InvalidEvent', `kind "${String(pool.kind)}" is not supported; this subject takes kind IPPool.`);
+  }
+  if (!isObject(pool.metadata)) reject('InvalidEvent', 'metadata is required, with the pool name in metadata.name.');
+  const name = validatePoolName(pool.metadata.name);
+  if (!isObject(pool.spec)) reject('InvalidEvent', 'spec is required, with spec.ranges.');
+  const rawSpec = pool.spec;
+  const description = optionalString(rawSpec, 'description', 'spec');
+  const selector = rawSpec.selector ?? {};
+  if (!isObject(selector)) reject('InvalidEvent', 'spec.selector must be an object.');
+  const priorityRaw = selector.priority ?? 0;
+  if (typeof priorityRaw !== 'number' || !Number.isInteger(priorityRaw) || priorityRaw < 0 || priorityRaw > MAX_PRIORITY) {
+    reject('InvalidEvent', `spec.selector.priority must be a whole number from 0 to ${MAX_PRIORITY}; larger wins.`);
+  }
+  const network = optionalString(selector, 'network', 'spec.selector') ?? '';
+  const scope = parseScope(selector.scope);
+
+  const rawRanges = rawSpec.ranges;
+  if (rawRanges !== undefined && rawRanges !== null && !Array.isArray(rawRanges)) {
+    reject('InvalidEvent', 'spec.ranges must be a list of ranges.');
+  }
+  if (!Array.isArray(rawRanges) || rawRanges.length === 0) {
+    reject('InvalidRange', 'spec.ranges is empty: give at least one range, for example {subnet: 192.168.100.0/24}.');
+  }
+  const parsed = rawRanges.map((r, i) => parseRange(r, i));
+  const ranges = parsed.map((p) => p.def);
+  const spec: PoolSpec = {
+    ...(description !== undefined ? { description } : {}),
+    ranges: parsed.map((p) => p.spec),
+    selector: { priority: priorityRaw, ...(network !== '' ? { network } : {}), scope },
+  };
+  return {
+    name,
+    spec,
+    ranges,
+    priority: priorityRaw,
+    network,
+    scope,
+    global: isGlobalScope(scope),
+    total: ranges.reduce((sum, r) => sum + r.total, 0n),
+  };
+}
+
+export function isGlobalScope(scope: ScopeTuple[]): boolean {
+  return (
+    scope.length === 1 && scope[0].project === '*' && scope[0].namespace === '*' && scope[0].guestCluster === '*'
+  );
+}
+
+/** Rebuilds a definition from a canonical spec stored in an event; null if this build cannot read it. */
+export function definitionFromSpec(name: string, spec: PoolSpec): PoolDefinition | null {
+  try {
+    return parsePool({ metadata: { name }, spec });
+  } catch (e) {
+    if (e instanceof IpamError) return null;
+    throw e;
+  }
+}
+
+/** A stable text form of a spec, for "is this the identical spec" comparisons. */
+export function canonicalSpecKey(spec: PoolSpec): string {
+  return JSON.stringify({
+    description: spec.description ?? '',
+    ranges: spec.ranges.map((r) => [r.subnet, r.rangeStart ?? '', r.rangeEnd ?? '', r.gateway ?? '']),
+    selector: [
+      spec.selector.priority,
+      spec.selector.network ?? '',
+      spec.selector.scope.map((t) => [t.project, t.namespace, t.guestCluster]),
+    ],
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * evolve(state, event) -> state: applies one outcome. It mutates the state in place and returns it, so
+ * that folding a long log copies nothing (decide never writes, so sharing is safe). It never throws:
+ * an event that does not fit the state (a pool it does not know, an address outside the ranges) is
+ * skipped, since the log is the record and the state only reflects it.
+ */
+import { decodeAddress } from './address.js';
+import { definitionFromSpec } from './pool-spec.js';
+import type { IpamEvent } from './pool.events.js';
+import { buildFreeSets, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
+
+function addHistory(pool: PoolState, ip: bigint, loadBalancer: string, seq: number): void {
+  const previous = pool.history.get(ip);
+  if (previous) pool.historyByLb.get(previous.loadBalancer)?.delete(ip);
+  pool.history.set(ip, { loadBalancer, seq });
+  let keys = pool.historyByLb.get(loadBalancer);
+  if (!keys) {
+    keys = new Set();
+    pool.historyByLb.set(loadBalancer, keys);
+  }
+  keys.add(ip);
+}
+
+function removeHistory(pool: PoolState, ip: bigint): void {
+  const previous = pool.history.get(ip);
+  if (!previous) return;
+  pool.history.delete(ip);
+  const keys = pool.historyByLb.get(previous.loadBalancer);
+  if (keys) {
+    keys.delete(ip);
+    if (keys.size === 0) pool.historyByLb.delete(previous.loadBalancer);
+  }
+}
+
+function safeDecode(text: string): bigint | null {
+  try {
+    return decodeAddress(text);
+  } catch {
+    return null;
+  }
+}
+
+export function evolve(state: IpamState, event: IpamEvent): IpamState {
+  switch (event.type) {
+    case 'PoolAccepted': {
+      const { name, change, spec } = event.data;
+      if (change === 'deleted') {
+        state.pools.delete(name);
+        return state;
+      }
+      if (!spec) return state;
+      const current = state.pools.get(name);
+      if (change === 'created' && current) return state; // an identical re-create: no effect
+      const def = definitionFromSpec(name, spec);
+      if (!def) return state;
+      if (!current) {
+        state.pools.set(name, {
+          def,
+          free: buildFreeSets(def, []),
+          allocated: new Map(),
+          history: new Map(),
+          historyByLb: new Map(),
+          lastAllocated: null,
+        });
+        return state;
+      }
+      current.def = def;
+      for (const ip of [...current.allocated.keys()]) {
+        if (rangeIndexOf(current, ip) < 0) {
+          // cannot happen for an accepted update (rule 7); keep the fold total anyway
+          const lb = current.allocated.get(ip)!;
+          current.allocated.delete(ip);
+          state.holdings.delete(lb);
+        }
+      }
+      current.free = buildFreeSets(def, current.allocated.keys());
+      for (const ip of [...current.history.keys()]) if (rangeIndexOf(current, ip) < 0) removeHistory(current, ip);
+      return state;
+    }
+    case 'IPAllocated': {
+      const { loadBalancer, ipPool, ip } = event.data;
+      const pool = state.pools.get(ipPool);
+      const key = safeDecode(ip);
+      if (!pool || key === null) return state;
+      const held = state.holdings.get(loadBalancer);
+      if (held) return state; // a repeated request answered with the address it already holds
+      const i = rangeIndexOf(pool, key);
+      if (i < 0 || !pool.free[i].delete(key)) return state;
+      pool.allocated.set(key, loadBalancer);
+      removeHistory(pool, key);
+      pool.lastAllocated = key;
+      state.holdings.set(loadBalancer, { pool: ipPool, ip: key });
+      return state;
+    }
+    case 'IPReleased': {
+      const { loadBalancer, ipPool, ip, causationSeq } = event.data;
+      const pool = state.pools.get(ipPool);
+      const key = safeDecode(ip);
+      if (!pool || key === null || pool.allocated.get(key) !== loadBalancer) return state;
+      pool.allocated.delete(key);
+      state.holdings.delete(loadBalancer);
+      const i = rangeIndexOf(pool, key);
+      if (i >= 0) pool.free[i].add(key);
+      addHistory(pool, key, loadBalancer, causationSeq);
+      return state;
+    }
+    case 'HistoryImported': {
+      const pool = state.pools.get(event.data.ipPool);
+      if (!pool) return state;
+      for (const { ip, loadBalancer } of event.data.entries) {
+        const key = safeDecode(ip);
+        if (key !== null && !pool.allocated.has(key) && rangeIndexOf(pool, key) >= 0) {
+          addHistory(pool, key, loadBalancer, event.data.causationSeq);
+        }
+      }
+      return state;
+    }
+    case 'PoolRejected':
+    case 'LBRejected':
+    case 'AddressRejected':
+      return state;
+  }
+}
