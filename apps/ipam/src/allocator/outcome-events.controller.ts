@@ -1,0 +1,16 @@
+/** Outcome events read back from the stream: folded into the state by the allocator. */
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { JetStreamContext, OnStreamMessage } from '../../../../libs/nest-jetstream/src/index.js';
+import { AllocatorService } from './allocator.service.js';
+import { OUTCOME_SUBJECTS } from './subjects.js';
+
+@Controller()
+export class OutcomeEventsController {
+  constructor(private readonly allocator: AllocatorService) {}
+
+  @OnStreamMessage(...Object.values(OUTCOME_SUBJECTS))
+  outcome(@Payload() data: Uint8Array, @Ctx() ctx: JetStreamContext): void {
+    this.allocator.onOutcome(ctx.subject, data, ctx);
+  }
+}

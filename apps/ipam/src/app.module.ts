@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import type { IpamEnv } from './config/ipam.config.js';
+import type { AppLogger } from './logging/logger.js';
+import { IPAM_CONFIG, IPAM_LOGGER, JETSTREAM, JETSTREAM_SERVER, NATS_CONNECTION } from './tokens.js';
+import type { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
+import { ReadinessService } from './http/readiness.service.js';
+import { AllocatorService } from './allocator/allocator.service.js';
+import { AllocatorMetrics } from './allocator/allocator.metrics.js';
+import { InputEventsController } from './allocator/input-events.controller.js';
+import { OutcomeEventsController } from './allocator/outcome-events.controller.js';
+import { QueryController } from './allocator/query.controller.js';
+import { HealthController } from './http/health.controller.js';
+
+export interface AppDeps {
+  config: IpamEnv;
+  logger: AppLogger;
+  connection: NatsConnection;
+  server: JetStreamServer;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [InputEventsController, OutcomeEventsController, QueryController, HealthController],
+      providers: [
+        { provide: IPAM_CONFIG, useValue: deps.config },
+        { provide: IPAM_LOGGER, useValue: deps.logger },
+        { provide: NATS_CONNECTION, useValue: deps.connection },
+        { provide: JETSTREAM, useValue: jetstream(deps.connection) },
+        { provide: JETSTREAM_SERVER, useValue: deps.server },
+        ReadinessService,
+        AllocatorMetrics,
+        AllocatorService,
+      ],
+      exports: [AllocatorService, AllocatorMetrics],
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Configuration from the environment, validated at start: every bad value is reported with what is
+ * wrong and what would be right, and the process exits before connecting to anything.
+ */
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidateIf,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export class IpamEnv {
+  @IsString()
+  @Matches(/^((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d+)?(,((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d+)?)*$/, {
+    message: 'NATS_URL must be a comma-separated list of server URLs such as nats://127.0.0.1:4222',
+  })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_STREAM must be a stream name of letters, digits, "-" and "_"' })
+  IPAM_STREAM = 'IPAM';
+
+  @Transform(toInt)
+  @IsInt({ message: 'IPAM_STREAM_REPLICAS must be a whole number from 1 to 5' })
+  @Min(1, { message: 'IPAM_STREAM_REPLICAS must be a whole number from 1 to 5' })
+  @Max(5, { message: 'IPAM_STREAM_REPLICAS must be a whole number from 1 to 5' })
+  IPAM_STREAM_REPLICAS = 1;
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_CONSUMER must be a consumer name of letters, digits, "-" and "_"' })
+  IPAM_CONSUMER = 'ipam-allocator';
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_LEASE_BUCKET must be a KV bucket name of letters, digits, "-" and "_"' })
+  IPAM_LEASE_BUCKET = 'ipam-leader';
+
+  @Transform(toInt)
+  @IsInt({ message: 'IPAM_LEASE_TTL_MS must be a whole number of milliseconds, at least 1000' })
+  @Min(1000, { message: 'IPAM_LEASE_TTL_MS must be a whole number of milliseconds, at least 1000' })
+  IPAM_LEASE_TTL_MS = 10_000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'IPAM_MAX_BODY_BYTES must be a whole number of bytes from 256 to 1048576' })
+  @Min(256, { message: 'IPAM_MAX_BODY_BYTES must be a whole number of bytes from 256 to 1048576' })
+  @Max(1024 * 1024, { message: 'IPAM_MAX_BODY_BYTES must be a whole number of bytes from 256 to 1048576' })
+  IPAM_MAX_BODY_BYTES = 64 * 1024;
+
+  @Transform(toInt)
+  @IsInt({ message: 'HTTP_PORT must be a port number from 0 to 65535 (0 picks a free port)' })
+  @Min(0, { message: 'HTTP_PORT must be a port number from 0 to 65535 (0 picks a free port)' })
+  @Max(65535, { message: 'HTTP_PORT must be a port number from 0 to 65535 (0 picks a free port)' })
+  HTTP_PORT = 8080;
+
+  @IsString()
+  HTTP_HOST = '0.0.0.0';
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @Matches(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'IPAM_INSTANCE_ID must be letters, digits, ".", "-" and "_"' })
+  IPAM_INSTANCE_ID = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
+
+  /** path of a NATS credentials (.creds) file */
+  @IsOptional()
+  @IsString()
+  NATS_CREDS?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_USER?: string;
+
+  @ValidateIf((o: IpamEnv) => o.NATS_USER !== undefined)
+  @IsString({ message: 'NATS_PASSWORD is required when NATS_USER is set' })
+  NATS_PASSWORD?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
+  const known = Object.keys(new IpamEnv());
+  const raw: Record<string, string> = {};
+  for (const key of [...known, 'NATS_CREDS', 'NATS_TOKEN', 'NATS_USER', 'NATS_PASSWORD']) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const config = plainToInstance(IpamEnv, raw);
+  const problems: string[] = [];
+  for (const e of validateSync(config)) {
+    for (const message of Object.values(e.constraints ?? {})) {
+      problems.push(`${message} (got ${JSON.stringify(raw[e.property] ?? '')})`);
+    }
+  }
+  if (config.NATS_CREDS !== undefined && !existsSync(config.NATS_CREDS)) {
+    problems.push(`NATS_CREDS names a credentials file that does not exist: ${config.NATS_CREDS}`);
+  }
+  if (config.NATS_PASSWORD !== undefined && config.NATS_USER === undefined) {
+    problems.push('NATS_PASSWORD is set without NATS_USER');
+  }
+  if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {
+    problems.push('NATS_TOKEN and NATS_USER are both set; use one way to authenticate');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,234 @@
+/**
+ * Shapes of the input bodies, checked at the boundary with class-validator before the domain sees
+ * them. Only types and presence are checked here; what the values mean (a CIDR, a scope, a name that
+ * exists) is the domain's to judge. Unknown fields are allowed (Kubernetes objects carry many).
+ */
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  Validate,
+} from 'class-validator';
+
+const SCOPE_KEYS = ['project', 'namespace', 'guestCluster', 'cluster'];
+
+@ValidatorConstraint({ name: 'scope' })
+class ScopeConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (value === undefined || value === null) return true;
+    const tuples = Array.isArray(value) ? value : [value];
+    return tuples.every(
+      (t) =>
+        typeof t === 'object' &&
+        t !== null &&
+        !Array.isArray(t) &&
+        Object.entries(t).every(([k, v]) => SCOPE_KEYS.includes(k) && (v === null || typeof v === 'string')),
+    );
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be an object, or a list of objects, with string fields project, namespace and guestCluster (or cluster)`;
+  }
+}
+
+@ValidatorConstraint({ name: 'stringMap' })
+class StringMapConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (value === undefined || value === null) return true;
+    return (
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      Object.values(value as object).every((v) => typeof v === 'string')
+    );
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be an object whose values are strings`;
+  }
+}
+
+export class PoolMetadataDto {
+  @IsString()
+  @IsNotEmpty()
+  name!: string;
+}
+
+export class RangeDto {
+  @IsString()
+  @IsNotEmpty()
+  subnet!: string;
+
+  @IsOptional()
+  @IsString()
+  rangeStart?: string;
+
+  @IsOptional()
+  @IsString()
+  rangeEnd?: string;
+
+  @IsOptional()
+  @IsString()
+  gateway?: string;
+}
+
+export class SelectorDto {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  priority?: number;
+
+  @IsOptional()
+  @IsString()
+  network?: string;
+
+  @IsOptional()
+  @Validate(ScopeConstraint)
+  scope?: unknown;
+}
+
+export class PoolSpecDto {
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => RangeDto)
+  ranges!: RangeDto[];
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SelectorDto)
+  selector?: SelectorDto;
+}
+
+/** PoolCreated / PoolUpdated: an IPPool object. */
+export class IPPoolDto {
+  @IsOptional()
+  @IsString()
+  apiVersion?: string;
+
+  @IsOptional()
+  @IsString()
+  kind?: string;
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PoolMetadataDto)
+  metadata!: PoolMetadataDto;
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PoolSpecDto)
+  spec!: PoolSpecDto;
+}
+
+/** PoolDeleted: {metadata: {name}}. */
+export class PoolRefDto {
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PoolMetadataDto)
+  metadata!: PoolMetadataDto;
+}
+
+export class LbMetadataDto {
+  @IsString()
+  @IsNotEmpty()
+  namespace!: string;
+
+  @IsString()
+  @IsNotEmpty()
+  name!: string;
+
+  @IsOptional()
+  @Validate(StringMapConstraint)
+  annotations?: Record<string, string>;
+}
+
+export class LbSpecDto {
+  @IsOptional()
+  @IsIn(['vm', 'cluster', ''])
+  workloadType?: string;
+
+  @IsOptional()
+  @IsString()
+  ipPool?: string;
+
+  @IsOptional()
+  @IsString()
+  ip?: string;
+}
+
+/** LBRequested: a LoadBalancer object. */
+export class LoadBalancerDto {
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LbMetadataDto)
+  metadata!: LbMetadataDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LbSpecDto)
+  spec?: LbSpecDto;
+}
+
+export class LbRefMetadataDto {
+  @IsString()
+  @IsNotEmpty()
+  namespace!: string;
+
+  @IsString()
+  @IsNotEmpty()
+  name!: string;
+}
+
+/** LBDeleted: {metadata: {namespace, name}}. */
+export class LoadBalancerRefDto {
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LbRefMetadataDto)
+  metadata!: LbRefMetadataDto;
+}
+
+/** Force-release of an address: {ip, ipPool?}. */
+export class ReleaseAddressDto {
+  @IsString()
+  @IsNotEmpty()
+  ip!: string;
+
+  @IsOptional()
+  @IsString()
+  ipPool?: string;
+}
+
+export class HistoryEntryDto {
+  @IsString()
+  @IsNotEmpty()
+  ip!: string;
+
+  @IsString()
+  @IsNotEmpty()
+  loadBalancer!: string;
+}
+
+/** History import (vip-pools migration): {ipPool, entries: [{ip, loadBalancer}]}. */
+export class ImportHistoryDto {
+  @IsString()
+  @IsNotEmpty()
+  ipPool!: string;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => HistoryEntryDto)
+  entries!: HistoryEntryDto[];
+}

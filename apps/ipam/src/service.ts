@@ -1,0 +1,71 @@
+/**
+ * Builds the whole service: NATS connection, the JetStream transport with its leadership, and the Nest
+ * application (allocator, queries, HTTP). main.ts runs it; tests start it in-process.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureIpamStream } from '../../../libs/jetstream/src/index.js';
+import { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
+import { AppModule } from './app.module.js';
+import { AllocatorService } from './allocator/allocator.service.js';
+import type { IpamEnv } from './config/ipam.config.js';
+import { AppLogger, NestPinoLogger } from './logging/logger.js';
+import { connectNats } from './nats.connect.js';
+import { KvLeadership } from './leadership.js';
+
+export interface IpamService {
+  app: INestApplication;
+  server: JetStreamServer;
+  allocator: AllocatorService;
+  connection: NatsConnection;
+  /** the HTTP address actually bound */
+  httpUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startIpamService(config: IpamEnv, logger: AppLogger): Promise<IpamService> {
+  const connection = await connectNats(config, logger);
+  const leadership = await KvLeadership.open(connection, config, logger);
+  const server = new JetStreamServer({
+    connection,
+    stream: config.IPAM_STREAM,
+    durable: config.IPAM_CONSUMER,
+    leadership,
+    logger,
+    prepare: async (jsm) => {
+      const r = await ensureIpamStream(jsm, { name: config.IPAM_STREAM, replicas: config.IPAM_STREAM_REPLICAS });
+      logger.info({ stream: config.IPAM_STREAM, created: r.created, warnings: r.warnings }, 'stream ready');
+    },
+  });
+  const app = await NestFactory.create(AppModule.forRoot({ config, logger, connection, server }), {
+    logger: new NestPinoLogger(logger),
+  });
+  const allocator = app.get(AllocatorService);
+  allocator.attach(server, () => leadership.isLeader());
+  server.on('caught-up', () => allocator.onCaughtUp());
+  server.on('leader', (leader) => allocator.onLeadership(leader));
+  server.on('reset', (reason) => allocator.reset(reason));
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  const address = app.getHttpServer().address() as { port: number } | null;
+  const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
+  const httpUrl = `http://${host}:${address?.port ?? config.HTTP_PORT}`;
+  logger.info({ http: httpUrl, stream: config.IPAM_STREAM }, 'ipam service started');
+  let closed = false;
+  return {
+    app,
+    server,
+    allocator,
+    connection,
+    httpUrl,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await connection.drain().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,6 @@
+/** Injection tokens for what main.ts creates before the Nest application. */
+export const IPAM_CONFIG = Symbol('IPAM_CONFIG');
+export const IPAM_LOGGER = Symbol('IPAM_LOGGER');
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+export const JETSTREAM = Symbol('JETSTREAM');
+export const JETSTREAM_SERVER = Symbol('JETSTREAM_SERVER');

@@ -1,0 +1,354 @@
+/**
+ * A small NestJS custom transport for one JetStream stream, read in total order.
+ *
+ * - `@EventPattern(subject)` handlers receive every message of the stream whose subject equals the
+ *   pattern, one at a time, in stream order (the next message is dispatched once the handler returned).
+ *   A handler defers the acknowledgement of its message with `ctx.ackAfter(promise)`.
+ * - `@MessagePattern(subject)` handlers answer core NATS requests (queries) in a queue group.
+ *
+ * Reading: every session first reads the stream in order up to its last sequence at the start of the
+ * session (ordered consumer: rebuilding state). Then the leader consumes through the shared durable
+ * consumer (explicit acks, so a crash leaves unacknowledged inputs for the next leader), while a
+ * standby keeps tailing with its ordered consumer. A leadership change starts a new session from the
+ * current position; a failure (a deferred piece of work rejected, the stream unreadable) discards the
+ * position and rebuilds from the start of the stream after a backoff.
+ */
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import type { MessageHandler } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  ConsumerMessages,
+  DeliverPolicy,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { JetStreamContext, NatsRequestContext } from './jetstream.context.js';
+
+export interface TransportLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Who may decide. `null` leadership in the options means: this instance always leads. */
+export interface Leadership {
+  start(onChange: (leader: boolean) => void): Promise<void>;
+  stop(): Promise<void>;
+  isLeader(): boolean;
+}
+
+export interface JetStreamServerOptions {
+  connection: NatsConnection;
+  stream: string;
+  durable: string;
+  leadership: Leadership | null;
+  logger: TransportLogger;
+  /** prepares the stream (creates it when missing) before the first session */
+  prepare?: (jsm: JetStreamManager) => Promise<void>;
+  /** queue group for request/reply handlers */
+  queryQueue?: string;
+  /** max unacknowledged messages on the durable consumer */
+  maxAckPending?: number;
+  ackWaitMs?: number;
+}
+
+type ServerEvents = {
+  /** this instance leads and has read everything stored when it started leading */
+  'caught-up': () => void;
+  leader: (leader: boolean) => void;
+  /** the position was discarded; state must be rebuilt from the messages that follow */
+  reset: (reason: string) => void;
+  /** a message was processed (position advanced) */
+  position: (seq: number) => void;
+};
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+export class JetStreamServer extends Server<ServerEvents> implements CustomTransportStrategy {
+  private readonly o: Required<Omit<JetStreamServerOptions, 'prepare' | 'leadership'>> &
+    Pick<JetStreamServerOptions, 'prepare' | 'leadership'>;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private readonly callbacks: { [K in keyof ServerEvents]: ServerEvents[K][] } = {
+    'caught-up': [],
+    leader: [],
+    reset: [],
+    position: [],
+  };
+  private readonly subscriptions: Subscription[] = [];
+  private current: ConsumerMessages | null = null;
+  private closing = false;
+  private sessionStale = false;
+  private resetReason: string | null = null;
+  private running: Promise<void> | null = null;
+  private inHand: Promise<void> | null = null;
+  private positionWaiters: Array<{ seq: number; resolve: () => void }> = [];
+
+  /** highest stream sequence dispatched */
+  position = 0;
+  /** the last sequence of the stream when the current session started */
+  target = 0;
+  caughtUp = false;
+  leader = false;
+
+  constructor(options: JetStreamServerOptions) {
+    super();
+    this.o = { queryQueue: 'ipam-query', maxAckPending: 50_000, ackWaitMs: 60_000, ...options };
+  }
+
+  on<K extends keyof ServerEvents>(event: K, callback: ServerEvents[K]): void {
+    this.callbacks[event].push(callback);
+  }
+
+  private emit<K extends keyof ServerEvents>(event: K, ...args: Parameters<ServerEvents[K]>): void {
+    for (const cb of this.callbacks[event]) (cb as (...a: unknown[]) => void)(...args);
+  }
+
+  unwrap<T>(): T {
+    return this.o.connection as T;
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      this.js = jetstream(this.o.connection);
+      this.jsm = await jetstreamManager(this.o.connection);
+      if (this.o.prepare) await this.o.prepare(this.jsm);
+      await this.ensureDurable();
+      this.subscribeRequests();
+      if (this.o.leadership) {
+        await this.o.leadership.start((leader) => this.onLeadership(leader));
+        this.leader = this.o.leadership.isLeader();
+      } else {
+        this.leader = true;
+      }
+      this.emit('leader', this.leader);
+      this.running = this.run();
+      callback();
+    } catch (e) {
+      callback(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.current?.stop();
+    for (const s of this.subscriptions) s.unsubscribe();
+    // finish the message in hand, then stop
+    await this.inHand?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+    await this.o.leadership?.stop();
+  }
+
+  /** Resolves once every message up to `seq` has been dispatched (or after `timeoutMs`). */
+  waitForPosition(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.position >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { seq, resolve: () => resolve(true) };
+      this.positionWaiters.push(waiter);
+      setTimeout(() => {
+        this.positionWaiters = this.positionWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs).unref();
+    });
+  }
+
+  async lastSeq(): Promise<number> {
+    const info = await this.jsm.streams.info(this.o.stream);
+    return info.state.last_seq;
+  }
+
+  /** Consumer lag in messages for metrics: what the stream holds beyond our position. */
+  async lag(): Promise<number> {
+    return Math.max(0, (await this.lastSeq()) - this.position);
+  }
+
+  /** Discard the position and rebuild from the start of the stream (after a failure). */
+  requestReset(reason: string): void {
+    if (this.resetReason !== null || this.closing) return;
+    this.resetReason = reason;
+    this.o.logger.error({ reason }, 'rebuilding state from the stream after a failure');
+    this.sessionStale = true;
+    this.current?.stop();
+  }
+
+  private onLeadership(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.o.logger.info({ leader }, leader ? 'acquired the decider lease' : 'lost the decider lease; standing by');
+    this.emit('leader', leader);
+    this.sessionStale = true;
+    this.current?.stop();
+  }
+
+  private async ensureDurable(): Promise<void> {
+    try {
+      await this.jsm.consumers.info(this.o.stream, this.o.durable);
+    } catch {
+      await this.jsm.consumers.add(this.o.stream, {
+        durable_name: this.o.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(this.o.ackWaitMs),
+        max_ack_pending: this.o.maxAckPending,
+      });
+      this.o.logger.info({ durable: this.o.durable }, 'created the durable consumer');
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.closing) {
+      try {
+        await this.session();
+        failures = 0;
+      } catch (e) {
+        if (this.closing) break;
+        failures++;
+        const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+        this.o.logger.warn({ err: String(e), retryInMs: delay }, 'reading the stream failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      if (this.resetReason !== null && !this.closing) {
+        const reason = this.resetReason;
+        await new Promise((r) => setTimeout(r, 500));
+        this.position = 0;
+        this.resetReason = null;
+        this.emit('reset', reason);
+      }
+    }
+  }
+
+  private async session(): Promise<void> {
+    this.sessionStale = false;
+    this.caughtUp = false;
+    const leader = this.leader;
+    this.target = await this.lastSeq();
+    this.o.logger.info(
+      { leader, position: this.position, target: this.target },
+      this.position < this.target ? 'reading the stream to catch up' : 'stream read; following it',
+    );
+    // Phase 1: read in order up to the stream's end as of now.
+    if (this.position < this.target) await this.consume(false, this.target);
+    if (this.sessionStale || this.closing) return;
+    this.markCaughtUp(leader);
+    // Phase 2: the leader consumes through the durable consumer, a standby tails.
+    if (leader) {
+      // The durable consumer resumes after its ack floor: fill any gap between our position and it.
+      const floor = (await this.jsm.consumers.info(this.o.stream, this.o.durable)).ack_floor.stream_seq;
+      if (floor > this.position) await this.consume(false, floor);
+      if (this.sessionStale || this.closing) return;
+      await this.consume(true, Infinity);
+    } else {
+      await this.consume(false, Infinity);
+    }
+  }
+
+  private markCaughtUp(leader: boolean): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    this.o.logger.info({ position: this.position, leader }, 'caught up with the stream');
+    if (leader) this.emit('caught-up');
+  }
+
+  private async consume(durable: boolean, until: number): Promise<void> {
+    const consumer = durable
+      ? await this.js.consumers.get(this.o.stream, this.o.durable)
+      : await this.js.consumers.get(
+          this.o.stream,
+          this.position > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.position + 1 }
+            : { deliver_policy: DeliverPolicy.All },
+        );
+    const messages = await consumer.consume({ max_messages: 1000 });
+    this.current = messages;
+    try {
+      for await (const m of messages) {
+        if (this.sessionStale || this.closing) break;
+        const work = this.onMessage(m, durable);
+        this.inHand = work;
+        await work;
+        this.inHand = null;
+        if (this.position >= until) break;
+      }
+    } finally {
+      this.current = null;
+      messages.stop();
+    }
+  }
+
+  private async onMessage(m: JsMsg, durable: boolean): Promise<void> {
+    const seq = m.seq;
+    if (seq <= this.position) {
+      if (durable) m.ack();
+      return;
+    }
+    this.position = seq;
+    const ctx = new JetStreamContext({
+      stream: this.o.stream,
+      seq,
+      subject: m.subject,
+      msgId: m.headers?.get('Nats-Msg-Id') || null,
+      time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
+      headers: m.headers,
+      data: m.data,
+      replaying: seq <= this.target,
+    });
+    const handler = this.getHandlerByPattern(m.subject);
+    if (handler) {
+      try {
+        const result = await handler(m.data, ctx);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      } catch (e) {
+        // A handler must turn bad input into an outcome; reaching here is a bug. Log it and go on:
+        // a redelivery loop or a crash would stop every event after this one.
+        this.o.logger.error({ seq, subject: m.subject, err: String(e) }, 'handler failed');
+      }
+    }
+    if (durable) {
+      const settled = ctx.settled();
+      if (settled === null) m.ack();
+      else settled.then(() => m.ack(), (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
+    } else {
+      ctx.settled()?.catch((e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
+    }
+    this.emit('position', seq);
+    if (this.positionWaiters.length > 0) {
+      const ready = this.positionWaiters.filter((w) => w.seq <= seq);
+      this.positionWaiters = this.positionWaiters.filter((w) => w.seq > seq);
+      for (const w of ready) w.resolve();
+    }
+    if (!this.caughtUp && seq >= this.target) this.markCaughtUp(this.leader);
+  }
+
+  private subscribeRequests(): void {
+    for (const [pattern, handler] of this.getHandlers()) {
+      if (handler.isEventHandler) continue;
+      const sub = this.o.connection.subscribe(pattern, {
+        queue: this.o.queryQueue,
+        callback: (err, msg) => {
+          if (err) return;
+          void this.answer(handler, pattern, msg.data).then(
+            (reply) => msg.respond(JSON.stringify(reply)),
+            (e) => msg.respond(JSON.stringify({ error: { code: 'InternalError', reason: String(e) } })),
+          );
+        },
+      });
+      this.subscriptions.push(sub);
+    }
+  }
+
+  private async answer(handler: MessageHandler, pattern: string, data: Uint8Array): Promise<unknown> {
+    if (!this.leader || !this.caughtUp) {
+      // A standby answers from a state that has read at least what the stream held when asked.
+      await this.waitForPosition(await this.lastSeq(), 2_000);
+    }
+    const result = await handler(data, new NatsRequestContext(pattern));
+    return isObservable(result) ? lastValueFrom(result, { defaultValue: null }) : result;
+  }
+}
