@@ -20,6 +20,7 @@ export const ErrorCodes = [
   'UnknownLoadBalancer',
   'AddressUnavailable',
   'AddressNotAllocated',
+  'InternalError',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -13,3 +13,4 @@ export * from './pool.decide.js';
 export * from './pool.evolve.js';
 export * from './pool.status.js';
 export * from './pool.decider.js';
+export * from './vip-pools.migrate.js';

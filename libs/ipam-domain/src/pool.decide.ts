@@ -95,9 +95,11 @@ function decideOrThrow(command: IpamCommand, state: IpamState, c: Causation): Ip
       return importHistory(command.data.body, state, c);
     case 'RejectInput': {
       const { target, name, reason } = command.data;
-      return target === 'pool'
-        ? { type: 'PoolRejected', data: { name, code: 'InvalidEvent', reason, ...c } }
-        : { type: 'LBRejected', data: { loadBalancer: name, code: 'InvalidEvent', reason, ...c } };
+      if (target === 'pool') return { type: 'PoolRejected', data: { name, code: 'InvalidEvent', reason, ...c } };
+      if (target === 'ip') {
+        return { type: 'AddressRejected', data: { ip: name, ipPool: null, code: 'InvalidEvent', reason, ...c } };
+      }
+      return { type: 'LBRejected', data: { loadBalancer: name, code: 'InvalidEvent', reason, ...c } };
     }
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * From a stored input message to a domain command: the size limit, JSON, the DTO's shape
+ * (class-validator), then the command. The service and `ipam replay --verify` both use it, so a replay
+ * reads every input exactly as the service did.
+ */
+import type { IpamCommand } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  ImportHistoryDto,
+  IPPoolDto,
+  LoadBalancerDto,
+  LoadBalancerRefDto,
+  PoolRefDto,
+  ReleaseAddressDto,
+} from '../dto/input.dto.js';
+import { readBody } from '../dto/validate-body.js';
+import { INPUT_SUBJECTS, InputSubject } from './subjects.js';
+
+const DTOS: Record<InputSubject, new () => object> = {
+  'ipam.pool.created': IPPoolDto,
+  'ipam.pool.updated': IPPoolDto,
+  'ipam.pool.deleted': PoolRefDto,
+  'ipam.lb.requested': LoadBalancerDto,
+  'ipam.lb.deleted': LoadBalancerRefDto,
+  'ipam.ip.releaserequested': ReleaseAddressDto,
+  'ipam.pool.historyimported': ImportHistoryDto,
+};
+
+export function isInputSubject(subject: string): subject is InputSubject {
+  return Object.prototype.hasOwnProperty.call(INPUT_SUBJECTS, subject);
+}
+
+const lenient = new TextDecoder();
+
+function nameFor(subject: InputSubject, value: unknown): string {
+  const v = value as { metadata?: { name?: unknown; namespace?: unknown }; ipPool?: unknown; ip?: unknown } | null;
+  if (subject.startsWith('ipam.pool.')) {
+    const n = v?.metadata?.name ?? v?.ipPool;
+    return typeof n === 'string' ? n : '';
+  }
+  if (subject.startsWith('ipam.ip.')) return typeof v?.ip === 'string' ? v.ip : '';
+  const ns = v?.metadata?.namespace;
+  const name = v?.metadata?.name;
+  return typeof ns === 'string' && typeof name === 'string' ? `${ns}/${name}` : '';
+}
+
+export function inputCommand(
+  subject: InputSubject,
+  data: Uint8Array,
+  meta: { seq: number; id: string | null },
+  maxBytes: number,
+): IpamCommand {
+  const body = readBody(data, maxBytes, DTOS[subject]);
+  if (!body.ok) {
+    let parsed: unknown = null;
+    if (data.length <= maxBytes) {
+      try {
+        parsed = JSON.parse(lenient.decode(data));
+      } catch {
+        parsed = null;
+      }
+    }
+    return {
+      type: 'RejectInput',
+      data: {
+        target: subject.startsWith('ipam.pool.') ? 'pool' : subject.startsWith('ipam.ip.') ? 'ip' : 'lb',
+        name: nameFor(subject, parsed),
+        reason: `${subject}: ${body.reason}.`,
+      },
+      meta,
+    };
+  }
+  const type = INPUT_SUBJECTS[subject];
+  const value = body.value;
+  switch (type) {
+    case 'CreatePool':
+    case 'UpdatePool':
+      return { type, data: { pool: value }, meta };
+    case 'RequestLoadBalancer':
+      return { type, data: { loadBalancer: value }, meta };
+    default:
+      return { type, data: { body: value }, meta };
+  }
+}

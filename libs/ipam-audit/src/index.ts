@@ -1,0 +1,3 @@
+export * from './stored-event.js';
+export * from './audit.projection.js';
+export * from './verify.js';
