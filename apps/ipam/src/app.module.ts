@@ -12,6 +12,11 @@ import { InputEventsController } from './allocator/input-events.controller.js';
 import { OutcomeEventsController } from './allocator/outcome-events.controller.js';
 import { QueryController } from './allocator/query.controller.js';
 import { HealthController } from './http/health.controller.js';
+import { PoolsController } from './http/pools.controller.js';
+import { LoadBalancersController } from './http/loadbalancers.controller.js';
+import { AuditController } from './http/audit.controller.js';
+import { PublishService } from './http/publish.service.js';
+import { AuditService } from './audit/audit.service.js';
 
 export interface AppDeps {
   config: IpamEnv;
@@ -25,7 +30,15 @@ export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      controllers: [InputEventsController, OutcomeEventsController, QueryController, HealthController],
+      controllers: [
+        InputEventsController,
+        OutcomeEventsController,
+        QueryController,
+        HealthController,
+        PoolsController,
+        LoadBalancersController,
+        AuditController,
+      ],
       providers: [
         { provide: IPAM_CONFIG, useValue: deps.config },
         { provide: IPAM_LOGGER, useValue: deps.logger },
@@ -35,8 +48,10 @@ export class AppModule {
         ReadinessService,
         AllocatorMetrics,
         AllocatorService,
+        AuditService,
+        PublishService,
       ],
-      exports: [AllocatorService, AllocatorMetrics],
+      exports: [AllocatorService, AllocatorMetrics, AuditService],
     };
   }
 }

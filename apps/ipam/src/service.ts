@@ -4,19 +4,21 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureIpamStream } from '../../../libs/jetstream/src/index.js';
 import { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
 import { AppModule } from './app.module.js';
 import { AllocatorService } from './allocator/allocator.service.js';
+import { AuditService } from './audit/audit.service.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import { AppLogger, NestPinoLogger } from './logging/logger.js';
 import { connectNats } from './nats.connect.js';
 import { KvLeadership } from './leadership.js';
 
 export interface IpamService {
-  app: INestApplication;
+  app: NestExpressApplication;
   server: JetStreamServer;
   allocator: AllocatorService;
   connection: NatsConnection;
@@ -39,14 +41,29 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
       logger.info({ stream: config.IPAM_STREAM, created: r.created, warnings: r.warnings }, 'stream ready');
     },
   });
-  const app = await NestFactory.create(AppModule.forRoot({ config, logger, connection, server }), {
-    logger: new NestPinoLogger(logger),
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, logger, connection, server }),
+    { logger: new NestPinoLogger(logger) },
+  );
+  app.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '1mb' });
+  const openapi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('IPAM')
+      .setDescription('Event-sourced IP address allocation for load balancers (Harvester IP pool semantics) on NATS JetStream')
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, openapi, { jsonDocumentUrl: 'openapi.json' });
   const allocator = app.get(AllocatorService);
+  const audit = app.get(AuditService);
   allocator.attach(server, () => leadership.isLeader());
   server.on('caught-up', () => allocator.onCaughtUp());
   server.on('leader', (leader) => allocator.onLeadership(leader));
-  server.on('reset', (reason) => allocator.reset(reason));
+  server.on('reset', (reason) => {
+    allocator.reset(reason);
+    audit.reset();
+  });
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);

@@ -61,6 +61,9 @@ export class AllocatorService {
   private mayAct: () => boolean = () => true;
   /** stream sequence of the last input answered (by anyone) */
   lastAnswered = 0;
+  /** callers waiting for the outcome of an input (HTTP API), and the most recent outcomes */
+  private readonly waiters = new Map<number, Array<(e: IpamEvent) => void>>();
+  private readonly recent = new Map<number, IpamEvent>();
 
   constructor(
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
@@ -103,6 +106,7 @@ export class AllocatorService {
     this.bySeq.clear();
     this.early.clear();
     this.own.clear();
+    this.recent.clear();
     this.live = false;
     this.lastAnswered = 0;
   }
@@ -166,8 +170,40 @@ export class AllocatorService {
     if (this.live) this.drain();
   }
 
+  /** Resolves with the outcome of the input at `seq` once it is stored (or null after `timeoutMs`). */
+  waitForOutcome(seq: number, timeoutMs: number): Promise<IpamEvent | null> {
+    const done = this.recent.get(seq);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(seq) ?? [];
+      const timer = setTimeout(() => {
+        const rest = (this.waiters.get(seq) ?? []).filter((w) => w !== onEvent);
+        if (rest.length > 0) this.waiters.set(seq, rest);
+        else this.waiters.delete(seq);
+        resolve(null);
+      }, timeoutMs);
+      const onEvent = (e: IpamEvent) => {
+        clearTimeout(timer);
+        resolve(e);
+      };
+      list.push(onEvent);
+      this.waiters.set(seq, list);
+    });
+  }
+
+  private answered(seq: number, event: IpamEvent): void {
+    this.recent.set(seq, event);
+    if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as number);
+    const list = this.waiters.get(seq);
+    if (list) {
+      this.waiters.delete(seq);
+      for (const w of list) w(event);
+    }
+  }
+
   private applyAnswered(entry: PendingInput, event: IpamEvent): void {
     evolve(this.state, event);
+    this.answered(entry.seq, event);
     this.queue[this.head] = undefined as unknown as PendingInput;
     this.head++;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -240,7 +276,12 @@ export class AllocatorService {
       const msgID = outcomeMsgId(this.config.IPAM_STREAM, seq) + (i > 0 ? `:${i}` : '');
       this.logDecision(seq, event);
       this.metrics.decided(subject, event, performance.now() - started);
-      publishes.push(this.js.publish(subject, body, { msgID, timeout: 10_000 }));
+      publishes.push(
+        this.js.publish(subject, body, { msgID, timeout: 10_000 }).then((ack) => {
+          this.answered(seq, event);
+          return ack;
+        }),
+      );
     });
     return publishes.length === 1 ? publishes[0] : Promise.all(publishes);
   }

@@ -3,14 +3,19 @@ import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { JetStreamContext, OnStreamMessage } from '../../../../libs/nest-jetstream/src/index.js';
 import { AllocatorService } from './allocator.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { OUTCOME_SUBJECTS } from './subjects.js';
 
 @Controller()
 export class OutcomeEventsController {
-  constructor(private readonly allocator: AllocatorService) {}
+  constructor(
+    private readonly allocator: AllocatorService,
+    private readonly audit: AuditService,
+  ) {}
 
   @OnStreamMessage(...Object.values(OUTCOME_SUBJECTS))
   outcome(@Payload() data: Uint8Array, @Ctx() ctx: JetStreamContext): void {
     this.allocator.onOutcome(ctx.subject, data, ctx);
+    this.audit.apply(ctx.seq, ctx.subject, ctx.info.time.getTime(), data);
   }
 }
