@@ -1,7 +1,16 @@
 /** Queries over NATS request/reply (contract: ipam.query.*), answered from the folded state. */
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { loadBalancerView, poolView, poolViews } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  AddressSyntaxError,
+  formatAddress,
+  loadBalancerView,
+  parseAddress,
+  poolView,
+  poolViews,
+} from '../../../../libs/ipam-domain/src/index.js';
+import type { AsOf } from '../../../../libs/ipam-audit/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
 import { parseJsonBody } from '../dto/validate-body.js';
 import { AllocatorService } from './allocator.service.js';
 import { QUERY_SUBJECTS } from './subjects.js';
@@ -19,7 +28,10 @@ function field(body: Record<string, unknown>, key: string): string | null {
 
 @Controller()
 export class QueryController {
-  constructor(private readonly allocator: AllocatorService) {}
+  constructor(
+    private readonly allocator: AllocatorService,
+    private readonly audit: AuditService,
+  ) {}
 
   @MessagePattern(QUERY_SUBJECTS.pools)
   pools() {
@@ -54,4 +66,52 @@ export class QueryController {
     }
     return view;
   }
+
+  /** {"ip", "at"?: RFC 3339, "seq"?: number} -> {"ip", "holders": [...]} */
+  @MessagePattern(QUERY_SUBJECTS.auditAddress)
+  auditAddress(@Payload() data: Uint8Array) {
+    const body = parseJsonBody(data, MAX_QUERY_BYTES);
+    if (!body.ok) return invalid(`${body.reason}; send {"ip": "...", "at"?: "RFC 3339 time", "seq"?: n}`);
+    const ipText = field(body.value, 'ip');
+    if (ipText === null) return invalid('ip is required');
+    let ip: string;
+    try {
+      ip = formatAddress(parseAddress(ipText));
+    } catch (e) {
+      if (e instanceof AddressSyntaxError) return invalid(e.message);
+      throw e;
+    }
+    const at = asOfOf(body.value);
+    if ('error' in at) return at;
+    return { ip, holders: this.audit.projection.address(ip, at.value) };
+  }
+
+  /** {"namespace", "name", "at"?, "seq"?} -> {"loadBalancer", "entries": [...]} */
+  @MessagePattern(QUERY_SUBJECTS.auditLoadBalancer)
+  auditLoadBalancer(@Payload() data: Uint8Array) {
+    const body = parseJsonBody(data, MAX_QUERY_BYTES);
+    if (!body.ok) return invalid(`${body.reason}; send {"namespace": "...", "name": "..."}`);
+    const namespace = field(body.value, 'namespace');
+    const name = field(body.value, 'name');
+    if (namespace === null || name === null) return invalid('namespace and name are required');
+    const at = asOfOf(body.value);
+    if ('error' in at) return at;
+    const key = `${namespace}/${name}`;
+    return { loadBalancer: key, entries: this.audit.projection.loadBalancer(key, at.value) };
+  }
+}
+
+function asOfOf(body: Record<string, unknown>): { value: AsOf | undefined } | ReturnType<typeof invalid> {
+  const { at, seq } = body;
+  if (at !== undefined && seq !== undefined) return invalid('give either at or seq, not both');
+  if (at !== undefined) {
+    const t = typeof at === 'string' ? Date.parse(at) : NaN;
+    if (Number.isNaN(t)) return invalid('at must be an RFC 3339 time such as 2026-11-24T14:05:00Z');
+    return { value: { time: t } };
+  }
+  if (seq !== undefined) {
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return invalid('seq must be a stream sequence (>= 1)');
+    return { value: { seq } };
+  }
+  return { value: undefined };
 }

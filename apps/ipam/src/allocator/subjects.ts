@@ -39,6 +39,9 @@ export const QUERY_SUBJECTS = {
   pools: 'ipam.query.pools',
   pool: 'ipam.query.pool',
   lb: 'ipam.query.lb',
+  /** additions: the audit read model over NATS (the CLI's `ipam audit`) */
+  auditAddress: 'ipam.query.audit.address',
+  auditLoadBalancer: 'ipam.query.audit.lb',
 } as const;
 
 /** Which rejection subject answers an input that could not be read (by its subject). */
