@@ -89,6 +89,8 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   private running: Promise<void> | null = null;
   private inHand: Promise<void> | null = null;
   private positionWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  /** handler per subject, looked up once (Nest normalizes the pattern on every lookup) */
+  private readonly handlerCache = new Map<string, MessageHandler | null>();
 
   /** highest stream sequence dispatched */
   position = 0;
@@ -299,7 +301,11 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       data: m.data,
       replaying: seq <= this.target,
     });
-    const handler = this.getHandlerByPattern(m.subject);
+    let handler = this.handlerCache.get(m.subject);
+    if (handler === undefined) {
+      handler = this.getHandlerByPattern(m.subject);
+      if (this.handlerCache.size < 1024) this.handlerCache.set(m.subject, handler); // bounded: subjects are free text
+    }
     if (handler) {
       try {
         const result = await handler(m.data, ctx);
