@@ -1,0 +1,422 @@
+/**
+ * A brute-force reference model of semantics.md sections 2-7, for the property tests: every range is an
+ * array of all its addresses (no interval sets, no bigint keys), pools are plain objects, and every rule
+ * is written the most direct way, from the spec text rather than from the implementation.
+ *
+ * Addresses live in a tiny universe: IPv4 10.0.0.0-10.0.0.63 and IPv6 fd00::0-fd00::f. An address is
+ * an ordinal: the IPv4 last octet, or 1000 + the IPv6 last group.
+ */
+
+export type Family = 4 | 6;
+
+/** A range as the generator describes it, in host numbers of the universe. */
+export interface RangeTemplate {
+  family: Family;
+  net: number;
+  prefix: number;
+  rangeStart?: number;
+  rangeEnd?: number;
+  gateway?: number;
+}
+
+export const TEMPLATES: RangeTemplate[] = [
+  { family: 4, net: 0, prefix: 28 }, // 0: .1-.14 gw .1 -> 13
+  { family: 4, net: 16, prefix: 29 }, // 1: .17-.22 gw .17 -> 5
+  { family: 4, net: 24, prefix: 29, rangeStart: 26, rangeEnd: 30, gateway: 28 }, // 2: .26-.30 minus .28 -> 4
+  { family: 4, net: 32, prefix: 28, rangeStart: 40 }, // 3: .40-.46, gw .33 outside -> 7
+  { family: 4, net: 32, prefix: 28, rangeEnd: 39 }, // 4: .33-.39 gw .33 -> 6 (adjacent to 3)
+  { family: 4, net: 8, prefix: 29 }, // 5: .9-.14 gw .9 -> 5 (overlaps 0)
+  { family: 6, net: 0, prefix: 125 }, // 6: ::1-::7 gw ::1 -> 6
+  { family: 4, net: 48, prefix: 31 }, // 7: .48 only (gw .49)
+  { family: 4, net: 50, prefix: 32 }, // 8: .50 only, no gateway
+  { family: 4, net: 16, prefix: 28 }, // 9: .17-.30 gw .17 -> 13 (overlaps 1 and 2)
+  { family: 6, net: 8, prefix: 125, gateway: 12 }, // 10: ::9-::f minus ::c -> 6
+  { family: 4, net: 24, prefix: 29, rangeStart: 26, rangeEnd: 30 }, // 11: like 2, gateway .25 outside -> 5
+];
+
+export function ordinal(family: Family, host: number): number {
+  return family === 4 ? host : 1000 + host;
+}
+
+export function addressText(ord: number): string {
+  if (ord < 1000) return `10.0.0.${ord}`;
+  const host = ord - 1000;
+  return host === 0 ? 'fd00::' : `fd00::${host.toString(16)}`;
+}
+
+/** Every address text of the universe (what spec.ip and force-release pick from). */
+export const UNIVERSE: string[] = [
+  ...Array.from({ length: 64 }, (_, i) => addressText(i)),
+  ...Array.from({ length: 16 }, (_, i) => addressText(1000 + i)),
+];
+
+export function templateWire(t: RangeTemplate): Record<string, string> {
+  const text = (host: number) => addressText(ordinal(t.family, host));
+  const out: Record<string, string> = { subnet: `${text(t.net)}/${t.prefix}` };
+  if (t.rangeStart !== undefined) out.rangeStart = text(t.rangeStart);
+  if (t.rangeEnd !== undefined) out.rangeEnd = text(t.rangeEnd);
+  if (t.gateway !== undefined) out.gateway = text(t.gateway);
+  return out;
+}
+
+export interface ModelAddress {
+  ord: number;
+  gateway: boolean;
+}
+
+export interface ModelRange {
+  /** every address from rangeStart to rangeEnd, ascending, the gateway marked */
+  addresses: ModelAddress[];
+  gatewayText: string | null;
+}
+
+/** Section 2, straight from the text. */
+export function modelRange(t: RangeTemplate): ModelRange {
+  const bits = t.family === 4 ? 32 : 128;
+  const size = 2 ** (bits - t.prefix);
+  let start: number;
+  let end: number;
+  let gateway: number | null;
+  if (t.prefix === bits) {
+    start = t.net;
+    end = t.net;
+    gateway = null;
+  } else if (t.prefix === bits - 1) {
+    start = t.net;
+    end = t.net + 1;
+    gateway = t.net + 1;
+  } else {
+    start = t.net + 1;
+    end = t.family === 4 ? t.net + size - 2 : t.net + size - 1;
+    gateway = t.net + 1;
+  }
+  if (t.rangeStart !== undefined) start = t.rangeStart;
+  if (t.rangeEnd !== undefined) end = t.rangeEnd;
+  if (t.gateway !== undefined) gateway = t.gateway;
+  const addresses: ModelAddress[] = [];
+  for (let h = start; h <= end; h++) addresses.push({ ord: ordinal(t.family, h), gateway: h === gateway });
+  return { addresses, gatewayText: gateway === null ? null : addressText(ordinal(t.family, gateway)) };
+}
+
+export interface Tuple {
+  project: string;
+  namespace: string;
+  guestCluster: string;
+}
+
+export interface ModelPoolSpec {
+  ranges: number[]; // template indexes, in spec order
+  priority: number;
+  network: string;
+  scope: Tuple[];
+}
+
+export function poolWire(name: string, spec: ModelPoolSpec) {
+  return {
+    apiVersion: 'loadbalancer.harvesterhci.io/v1beta1',
+    kind: 'IPPool',
+    metadata: { name },
+    spec: {
+      ranges: spec.ranges.map((i) => templateWire(TEMPLATES[i])),
+      selector: {
+        priority: spec.priority,
+        ...(spec.network !== '' ? { network: spec.network } : {}),
+        scope: spec.scope,
+      },
+    },
+  };
+}
+
+interface ModelPool {
+  name: string;
+  spec: ModelPoolSpec;
+  ranges: ModelRange[];
+  global: boolean;
+  allocated: Map<number, string>;
+  history: Map<number, { lb: string; seq: number }>;
+  last: number | null;
+}
+
+export interface LbRequest {
+  key: string;
+  network: string;
+  project: string;
+  namespace: string; // the requirement's namespace (annotation or the LB's own)
+  guestCluster: string;
+  cluster: boolean;
+  ipPool: string | null;
+  ip: string | null;
+}
+
+/** What the model expects a command to produce: the parts of the outcome event that matter. */
+export type Expected =
+  | { type: 'PoolAccepted'; change: 'created' | 'updated' | 'deleted' }
+  | { type: 'PoolRejected'; code: string }
+  | { type: 'IPAllocated'; ipPool: string; ip: string; gateway: string | null; fromHistory: boolean }
+  | { type: 'LBRejected'; code: string }
+  | { type: 'IPReleased'; loadBalancer: string; ipPool: string; ip: string }
+  | { type: 'AddressRejected'; code: string };
+
+const field = (p: string, r: string) => p === '*' || r === '*' || p === r;
+const strict = (a: Tuple, b: Tuple) =>
+  field(a.project, b.project) && field(a.namespace, b.namespace) && field(a.guestCluster, b.guestCluster);
+const loose = (p: Tuple, r: Tuple) =>
+  (p.project === '' || field(p.project, r.project)) &&
+  field(p.namespace, r.namespace) &&
+  (p.guestCluster === '' || field(p.guestCluster, r.guestCluster));
+
+function isGlobal(scope: Tuple[]): boolean {
+  return (
+    scope.length === 1 &&
+    scope[0].project === '*' &&
+    scope[0].namespace === '*' &&
+    scope[0].guestCluster === '*'
+  );
+}
+
+function rangeOf(pool: { ranges: ModelRange[] }, ord: number): ModelAddress | undefined {
+  for (const r of pool.ranges) {
+    const a = r.addresses.find((x) => x.ord === ord);
+    if (a) return a;
+  }
+  return undefined;
+}
+
+function gatewayFor(pool: ModelPool, ord: number): string | null {
+  return pool.ranges.find((r) => r.addresses.some((a) => a.ord === ord))!.gatewayText;
+}
+
+function spans(ranges: ModelRange[]): Array<Set<number>> {
+  return ranges.map((r) => new Set(r.addresses.map((a) => a.ord)));
+}
+
+function intersect(a: Set<number>, b: Set<number>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
+}
+
+export class ReferenceModel {
+  private pools = new Map<string, ModelPool>();
+  private holdings = new Map<string, { pool: string; ord: number }>();
+
+  // -------------------------------------------------------------------------------------------- pools
+
+  private validate(name: string, spec: ModelPoolSpec): string | null {
+    const ranges = spec.ranges.map((i) => modelRange(TEMPLATES[i]));
+    const mine = spans(ranges);
+    for (let i = 0; i < mine.length; i++)
+      for (let j = i + 1; j < mine.length; j++) if (intersect(mine[i], mine[j])) return 'RangeOverlap';
+    const others = [...this.pools.values()].filter((p) => p.name !== name);
+    for (const o of others)
+      for (const theirs of spans(o.ranges))
+        for (const m of mine) if (intersect(m, theirs)) return 'RangeOverlap';
+    if (isGlobal(spec.scope)) {
+      if (others.some((o) => o.global)) return 'GlobalPoolExists';
+    } else {
+      for (let i = 0; i < spec.scope.length; i++) {
+        for (let j = i + 1; j < spec.scope.length; j++)
+          if (strict(spec.scope[i], spec.scope[j])) return 'ScopeOverlap';
+      }
+      if (spec.priority !== 0) {
+        if (others.some((o) => !o.global && o.spec.priority === spec.priority)) return 'DuplicatePriority';
+      } else {
+        for (const o of others) {
+          if (o.global || o.spec.priority !== 0 || o.spec.network !== spec.network) continue;
+          if (spec.scope.some((t) => o.spec.scope.some((u) => strict(t, u)))) return 'ScopeOverlap';
+        }
+      }
+    }
+    return null;
+  }
+
+  createPool(name: string, spec: ModelPoolSpec): Expected {
+    const existing = this.pools.get(name);
+    if (existing) {
+      return JSON.stringify(existing.spec) === JSON.stringify(spec)
+        ? { type: 'PoolAccepted', change: 'created' }
+        : { type: 'PoolRejected', code: 'PoolExists' };
+    }
+    const code = this.validate(name, spec);
+    if (code) return { type: 'PoolRejected', code };
+    this.pools.set(name, {
+      name,
+      spec,
+      ranges: spec.ranges.map((i) => modelRange(TEMPLATES[i])),
+      global: isGlobal(spec.scope),
+      allocated: new Map(),
+      history: new Map(),
+      last: null,
+    });
+    return { type: 'PoolAccepted', change: 'created' };
+  }
+
+  updatePool(name: string, spec: ModelPoolSpec): Expected {
+    const pool = this.pools.get(name);
+    if (!pool) return { type: 'PoolRejected', code: 'UnknownPool' };
+    const code = this.validate(name, spec);
+    if (code) return { type: 'PoolRejected', code };
+    const ranges = spec.ranges.map((i) => modelRange(TEMPLATES[i]));
+    for (const ord of pool.allocated.keys()) {
+      const a = rangeOf({ ranges }, ord);
+      if (!a || a.gateway) return { type: 'PoolRejected', code: 'AllocatedOutOfRange' };
+    }
+    pool.spec = spec;
+    pool.ranges = ranges;
+    pool.global = isGlobal(spec.scope);
+    for (const ord of [...pool.history.keys()]) if (!rangeOf(pool, ord)) pool.history.delete(ord);
+    return { type: 'PoolAccepted', change: 'updated' };
+  }
+
+  deletePool(name: string): Expected {
+    const pool = this.pools.get(name);
+    if (!pool) return { type: 'PoolRejected', code: 'UnknownPool' };
+    if (pool.allocated.size > 0) return { type: 'PoolRejected', code: 'PoolInUse' };
+    this.pools.delete(name);
+    return { type: 'PoolAccepted', change: 'deleted' };
+  }
+
+  // ----------------------------------------------------------------------------------- load balancers
+
+  private best(candidates: ModelPool[]): ModelPool | null {
+    const sorted = [...candidates].sort(
+      (a, b) => b.spec.priority - a.spec.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+    return sorted[0] ?? null;
+  }
+
+  private select(r: LbRequest): ModelPool | null {
+    const req: Tuple = { project: r.project, namespace: r.namespace, guestCluster: r.guestCluster };
+    const all = [...this.pools.values()];
+    const matching = (m: (p: Tuple, r: Tuple) => boolean) =>
+      all.filter((p) => !p.global && p.spec.network === r.network && p.spec.scope.some((t) => m(t, req)));
+    const s = this.best(matching(strict));
+    if (s) return s;
+    const g = all.find((p) => p.global);
+    if (g && (g.spec.network === '' || g.spec.network === r.network)) return g;
+    if (r.cluster) return this.best(matching(loose));
+    return null;
+  }
+
+  private allocate(pool: ModelPool, key: string, ord: number, fromHistory: boolean): Expected {
+    pool.allocated.set(ord, key);
+    pool.history.delete(ord);
+    pool.last = ord;
+    this.holdings.set(key, { pool: pool.name, ord });
+    return {
+      type: 'IPAllocated',
+      ipPool: pool.name,
+      ip: addressText(ord),
+      gateway: gatewayFor(pool, ord),
+      fromHistory,
+    };
+  }
+
+  request(r: LbRequest): Expected {
+    const held = this.holdings.get(r.key);
+    if (held) {
+      const p = this.pools.get(held.pool)!;
+      return {
+        type: 'IPAllocated',
+        ipPool: p.name,
+        ip: addressText(held.ord),
+        gateway: gatewayFor(p, held.ord),
+        fromHistory: false,
+      };
+    }
+    let pool: ModelPool | null;
+    if (r.ipPool !== null) {
+      pool = this.pools.get(r.ipPool) ?? null;
+      if (!pool) return { type: 'LBRejected', code: 'UnknownPool' };
+    } else {
+      pool = this.select(r);
+      if (!pool) return { type: 'LBRejected', code: 'NoMatchingPool' };
+    }
+    if (r.ip !== null) {
+      const ord = UNIVERSE_ORD.get(r.ip)!;
+      const a = rangeOf(pool, ord);
+      if (!a || a.gateway || pool.allocated.has(ord))
+        return { type: 'LBRejected', code: 'AddressUnavailable' };
+      return this.allocate(pool, r.key, ord, false);
+    }
+    // history: the most recent usable entry naming this load balancer
+    let best: { ord: number; seq: number } | null = null;
+    for (const [ord, h] of pool.history) {
+      if (h.lb !== r.key) continue;
+      const a = rangeOf(pool, ord);
+      if (!a || a.gateway || pool.allocated.has(ord)) continue;
+      if (!best || h.seq > best.seq) best = { ord, seq: h.seq };
+    }
+    if (best) return this.allocate(pool, r.key, best.ord, true);
+    // next-fit over the cycle of every address, ranges in spec order
+    const cycle = pool.ranges.flatMap((rg) => rg.addresses);
+    const at = pool.last === null ? -1 : cycle.findIndex((a) => a.ord === pool.last);
+    for (let k = 1; k <= cycle.length; k++) {
+      const a = at < 0 ? cycle[k - 1] : cycle[(at + k) % cycle.length];
+      if (!a.gateway && !pool.allocated.has(a.ord)) return this.allocate(pool, r.key, a.ord, false);
+    }
+    return { type: 'LBRejected', code: 'PoolExhausted' };
+  }
+
+  private releaseHeld(key: string, seq: number): Expected {
+    const held = this.holdings.get(key)!;
+    const pool = this.pools.get(held.pool)!;
+    pool.allocated.delete(held.ord);
+    pool.history.set(held.ord, { lb: key, seq });
+    this.holdings.delete(key);
+    return { type: 'IPReleased', loadBalancer: key, ipPool: pool.name, ip: addressText(held.ord) };
+  }
+
+  release(key: string, seq: number): Expected {
+    if (!this.holdings.has(key)) return { type: 'LBRejected', code: 'UnknownLoadBalancer' };
+    return this.releaseHeld(key, seq);
+  }
+
+  forceRelease(ip: string, ipPool: string | null, seq: number): Expected {
+    if (ipPool !== null && !this.pools.has(ipPool)) return { type: 'AddressRejected', code: 'UnknownPool' };
+    const ord = UNIVERSE_ORD.get(ip)!;
+    for (const p of this.pools.values()) {
+      if (ipPool !== null && p.name !== ipPool) continue;
+      const lb = p.allocated.get(ord);
+      if (lb !== undefined) return this.releaseHeld(lb, seq);
+    }
+    return { type: 'AddressRejected', code: 'AddressNotAllocated' };
+  }
+
+  // --------------------------------------------------------------------------------------------- view
+
+  poolNames(): string[] {
+    return [...this.pools.keys()].sort();
+  }
+
+  /** The status the implementation must report for a pool, computed by counting. */
+  status(name: string) {
+    const p = this.pools.get(name)!;
+    const allocatable = p.ranges.flatMap((r) => r.addresses).filter((a) => !a.gateway);
+    const free = allocatable.filter((a) => !p.allocated.has(a.ord));
+    return {
+      total: allocatable.length,
+      available: free.length,
+      lastAllocated: p.last === null ? '' : addressText(p.last),
+      allocated: Object.fromEntries([...p.allocated].map(([ord, lb]) => [addressText(ord), lb])),
+      allocatedHistory: Object.fromEntries([...p.history].map(([ord, h]) => [addressText(ord), h.lb])),
+    };
+  }
+
+  /** Is this address text of this pool inside one of its ranges and not a gateway? */
+  allocatable(name: string, ip: string): boolean {
+    const p = this.pools.get(name);
+    const a = p ? rangeOf(p, UNIVERSE_ORD.get(ip) ?? -1) : undefined;
+    return a !== undefined && !a.gateway;
+  }
+
+  holdingsView(): Record<string, string> {
+    return Object.fromEntries([...this.holdings].map(([k, h]) => [k, `${h.pool} ${addressText(h.ord)}`]));
+  }
+}
+
+const UNIVERSE_ORD = new Map<string, number>(
+  UNIVERSE.map((t) => [
+    t,
+    t.startsWith('fd00') ? 1000 + (t === 'fd00::' ? 0 : parseInt(t.slice(6), 16)) : Number(t.split('.')[3]),
+  ]),
+);
