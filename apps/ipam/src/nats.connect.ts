@@ -22,6 +22,8 @@ export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<N
     reconnectJitter: 250,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // no stack captured per request: the service has a publish in flight per outcome
+    noAsyncTraces: true,
   };
   if (config.NATS_CREDS) options.authenticator = credsAuthenticator(readFileSync(config.NATS_CREDS));
   if (config.NATS_TOKEN) options.token = config.NATS_TOKEN;
