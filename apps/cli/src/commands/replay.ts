@@ -1,0 +1,137 @@
+/**
+ * `ipam replay --verify`: reads the whole stream and re-decides every input with this build (the
+ * service's own decoding of inputs: inputCommand), comparing each decision with the recorded outcome.
+ */
+import 'reflect-metadata';
+import {
+  verifyReplay,
+  type StoredEvent,
+  type VerifyCodec,
+  type VerifyReport,
+} from '../../../../libs/ipam-audit/src/index.js';
+import { inputCommand, isInputSubject } from '../../../ipam/src/allocator/input-command.js';
+import { EVENT_TYPE_BY_SUBJECT, outcomeSubject } from '../../../ipam/src/allocator/subjects.js';
+import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, printError, UsageError } from '../io.js';
+import { withClient } from '../nats-client.js';
+import { bool, GLOBAL_HELP, noMorePositionals, parseCommand } from '../options.js';
+import { createProgress, type ProgressOptions } from '../progress.js';
+
+export const REPLAY_USAGE = `Usage: ipam replay --verify
+
+Reads every event of the stream and decides every input again with this build, from an empty state,
+comparing each decision with the outcome the stream recorded for it. Prints
+  verified: all N inputs decided the same way (M unanswered)
+or the first divergence (the input's seq and subject, the recorded and the decided outcome) and exits 1.
+Inputs are read as the service reads them, with the body limit from $IPAM_MAX_BODY_BYTES (default 65536).
+Progress goes to stderr (a bar on a terminal).
+
+Options:
+  --verify             compare every recorded outcome with this build's decision (required)
+${GLOBAL_HELP}`;
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function maxBodyBytes(env: CliIo['env']): number {
+  const raw = env.IPAM_MAX_BODY_BYTES;
+  if (raw === undefined || raw === '') return DEFAULT_MAX_BODY_BYTES;
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n < 256 || n > 1024 * 1024) {
+    throw new UsageError(
+      `IPAM_MAX_BODY_BYTES must be a whole number of bytes from 256 to 1048576 (got "${raw}")`,
+      'replay',
+    );
+  }
+  return n;
+}
+
+/** The codec of the service: its input decoding and its subject mapping. */
+export function serviceCodec(maxBytes: number): VerifyCodec {
+  return {
+    toCommand: (e) =>
+      isInputSubject(e.subject)
+        ? inputCommand(e.subject, e.data, { seq: e.seq, id: e.msgId }, maxBytes)
+        : null,
+    eventType: (subject) =>
+      Object.prototype.hasOwnProperty.call(EVENT_TYPE_BY_SUBJECT, subject)
+        ? EVENT_TYPE_BY_SUBJECT[subject]
+        : null,
+    subjectOf: outcomeSubject,
+  };
+}
+
+function compact(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
+/** The report: one line when everything matched; the first divergence otherwise. */
+export function printReport(io: CliIo, report: VerifyReport): number {
+  const unanswered = report.unanswered.length;
+  if (report.firstDivergence === null) {
+    println(
+      io.stdout,
+      `verified: all ${report.matched} inputs decided the same way (${unanswered} unanswered)`,
+    );
+    if (unanswered > 0) {
+      const shown = report.unanswered.slice(0, 10).join(', ');
+      println(io.stdout, `unanswered inputs (no outcome yet): seq ${shown}${unanswered > 10 ? ', ...' : ''}`);
+    }
+    return EXIT_OK;
+  }
+  const d = report.firstDivergence;
+  println(io.stdout, `divergence at input seq ${d.inputSeq} (${d.inputSubject}):`);
+  println(
+    io.stdout,
+    d.recorded
+      ? `  recorded: ${d.recorded.subject} (seq ${d.recorded.seq}) ${compact(d.recorded.body)}`
+      : '  recorded: no outcome',
+  );
+  println(io.stdout, `  decided:  ${d.decided.subject} ${compact(d.decided.body)}`);
+  println(
+    io.stdout,
+    `${report.divergences} of ${report.inputs} inputs decided differently (${report.matched} the same, ${unanswered} unanswered)`,
+  );
+  printError(io, `replay diverged: first at input seq ${d.inputSeq} (${d.inputSubject})`);
+  return EXIT_FAILED;
+}
+
+export async function replayCommand(
+  args: string[],
+  io: CliIo,
+  progressOptions: ProgressOptions = {},
+): Promise<number> {
+  const p = parseCommand(args, { verify: { type: 'boolean' } }, io, REPLAY_USAGE, 'replay');
+  if (!p) return EXIT_OK;
+  noMorePositionals(p.positionals, 0, 'replay');
+  if (!bool(p.values, 'verify')) throw new UsageError('replay needs --verify (the only mode)', 'replay');
+  const codec = serviceCodec(maxBodyBytes(io.env));
+  return withClient(p.global, io, async (client) => {
+    let last: number;
+    try {
+      last = await client.store.lastSeq();
+    } catch (e) {
+      throw new CliError(
+        `cannot read stream ${p.global.stream} on ${client.server}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    const progress = createProgress(io.stderr, 'replay', 2 * last, progressOptions);
+    let pass = 0;
+    const read = (): AsyncIterable<StoredEvent> => {
+      const thisPass = ++pass;
+      const source = client.store.read({ fromSeq: 1, toSeq: last });
+      return (async function* () {
+        for await (const m of source) {
+          progress.update((thisPass - 1) * last + m.seq, `pass ${thisPass} of 2, seq ${m.seq} of ${last}`);
+          yield { seq: m.seq, subject: m.subject, time: m.time.getTime(), msgId: m.msgId, data: m.data };
+        }
+      })();
+    };
+    let report: VerifyReport;
+    try {
+      report = await verifyReplay(read, codec);
+    } finally {
+      progress.finish();
+    }
+    return printReport(io, report);
+  });
+}
