@@ -54,6 +54,9 @@ interface OutcomeBody {
 
 const decoder = new TextDecoder();
 
+/** Outcomes that have no place in the timelines but still answer their input (the first outcome counts). */
+const OTHER_OUTCOMES = new Set(['ipam.ip.rejected', 'ipam.pool.accepted', 'ipam.pool.rejected', 'ipam.pool.historyrestored']);
+
 function covers(h: Holding, at: AsOf): boolean {
   if (at.seq !== undefined) return h.from.seq <= at.seq && (h.to === null || h.to.seq > at.seq);
   if (at.time !== undefined) {
@@ -76,16 +79,19 @@ export class AuditProjection {
   apply(seq: number, subject: string, time: number, data: Uint8Array): void {
     if (seq <= this.position) return;
     this.position = seq;
-    if (subject !== 'ipam.ip.allocated' && subject !== 'ipam.ip.released' && subject !== 'ipam.lb.rejected') return;
+    const folded = subject === 'ipam.ip.allocated' || subject === 'ipam.ip.released' || subject === 'ipam.lb.rejected';
+    if (!folded && !OTHER_OUTCOMES.has(subject)) return;
     let body: OutcomeBody;
     try {
       body = JSON.parse(decoder.decode(data)) as OutcomeBody;
     } catch {
       return;
     }
-    const causationSeq = typeof body.causationSeq === 'number' ? body.causationSeq : -1;
-    if (causationSeq < 0 || this.answered.has(causationSeq)) return;
+    const causationSeq = typeof body?.causationSeq === 'number' ? body.causationSeq : -1;
+    // an outcome answers an earlier input, once: a later one, or one naming a later input, is ignored
+    if (causationSeq < 0 || causationSeq >= seq || this.answered.has(causationSeq)) return;
     this.answered.add(causationSeq);
+    if (!folded) return;
     const point = { seq, time: new Date(time).toISOString(), causationSeq };
     const lb = typeof body.loadBalancer === 'string' ? body.loadBalancer : '';
     if (subject === 'ipam.ip.allocated') {

@@ -50,9 +50,14 @@ export async function verifyReplay(
     const type = codec.eventType(e.subject);
     if (type === null) continue;
     const text = decoder.decode(e.data);
-    const m = /"causationSeq":(\d+)/.exec(text);
-    if (!m) continue;
-    const causation = Number(m[1]);
+    // read as the service reads an outcome: JSON with a numeric causationSeq, answering an earlier input
+    let causation: unknown;
+    try {
+      causation = (JSON.parse(text) as { causationSeq?: unknown } | null)?.causationSeq;
+    } catch {
+      continue;
+    }
+    if (typeof causation !== 'number' || causation >= e.seq) continue;
     if (!recorded.has(causation)) recorded.set(causation, { seq: e.seq, subject: e.subject, text });
   }
   // Pass 2: decide every input in order and compare.

@@ -91,18 +91,27 @@ export function parseCidr(text: string): Cidr {
   return { family, network: base + network, last: base + network + ((1n << hostBits) - 1n), prefixLength };
 }
 
+/** The last key formatted and its text: `evolve` decodes what `decide` just formatted. */
+let lastKey = -1n;
+let lastText = '';
+
 /** Formats a key: dotted quad or RFC 5952 IPv6 (the same text ipaddr.js produces). */
 export function formatAddress(key: bigint): string {
-  if (key >= V4_BASE) {
-    const v = Number(key - V4_BASE);
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  }
+  if (key === lastKey) return lastText;
+  const text = key >= V4_BASE ? formatV4(Number(key - V4_BASE)) : formatV6(key);
+  lastKey = key;
+  lastText = text;
+  return text;
+}
+
+function formatV4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+function formatV6(key: bigint): string {
+  const hex = key.toString(16).padStart(32, '0');
   const parts: number[] = new Array(8);
-  let v = key;
-  for (let i = 7; i >= 0; i--) {
-    parts[i] = Number(v & 0xffffn);
-    v >>= 16n;
-  }
+  for (let i = 0; i < 8; i++) parts[i] = parseInt(hex.slice(i * 4, i * 4 + 4), 16);
   // RFC 5952: compress the longest run (leftmost on a tie) of two or more zero groups.
   let bestStart = -1;
   let bestLen = 1;
@@ -119,13 +128,13 @@ export function formatAddress(key: bigint): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number) =>
-    parts
-      .slice(from, to)
-      .map((p) => p.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  const group = (from: number, to: number) => {
+    let out = '';
+    for (let i = from; i < to; i++) out += (i > from ? ':' : '') + parts[i].toString(16);
+    return out;
+  };
+  if (bestStart < 0) return group(0, 8);
+  return `${group(0, bestStart)}::${group(bestStart + bestLen, 8)}`;
 }
 
 /**
@@ -133,6 +142,7 @@ export function formatAddress(key: bigint): string {
  * else, so it accepts exactly what parseAddress accepts.
  */
 export function decodeAddress(text: string): bigint {
+  if (text === lastText) return lastKey;
   if (!text.includes(':')) {
     let value = 0;
     let part = 0;
@@ -157,7 +167,86 @@ export function decodeAddress(text: string): bigint {
     if (dots !== 3 || digits === 0 || part > 255) return parseAddress(text);
     return V4_BASE + BigInt(value * 256 + part);
   }
-  return parseAddress(text);
+  return decodeV6(text) ?? parseAddress(text);
+}
+
+const HEX_GROUP = /^[0-9a-f]{1,4}$/;
+const MAPPED_PREFIX = 0xffffn; // ::ffff:0:0/96
+
+/** Lower-case hex groups with at most one "::" (what formatV6 writes); null for anything else. */
+function decodeV6(text: string): bigint | null {
+  const gap = text.indexOf('::');
+  let groups: string[];
+  if (gap < 0) {
+    groups = text.split(':');
+    if (groups.length !== 8) return null;
+  } else {
+    if (text.indexOf('::', gap + 1) >= 0) return null;
+    const head = gap === 0 ? [] : text.slice(0, gap).split(':');
+    const tail = gap + 2 === text.length ? [] : text.slice(gap + 2).split(':');
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return null;
+    groups = [...head, ...new Array<string>(missing).fill('0'), ...tail];
+  }
+  let hex = '';
+  for (const g of groups) {
+    if (!HEX_GROUP.test(g)) return null;
+    hex += g.padStart(4, '0');
+  }
+  const value = BigInt(`0x${hex}`);
+  // IPv4-mapped addresses are refused by the strict parser: let it say why
+  if (value >> 32n === MAPPED_PREFIX) return null;
+  return value;
+}
+
+/**
+ * The canonical text (what formatAddress writes) of an address given as text that decodes to `key`:
+ * the text itself when it already is, which is always the case for IPv4 and for text we wrote.
+ */
+export function canonicalText(text: string, key: bigint): string {
+  if (key >= V4_BASE || text === lastText || isCanonicalV6(text)) return text;
+  return formatAddress(key);
+}
+
+/** RFC 5952 form: lower-case groups without leading zeros, "::" exactly for the leftmost longest zero run of 2+. */
+function isCanonicalV6(text: string): boolean {
+  const groups: number[] = [];
+  let gapAt = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 58; // a final ':' closes the last group
+    if (c === 58) {
+      if (digits > 0) {
+        groups.push(value);
+      } else if (i + 1 < text.length && text.charCodeAt(i + 1) === 58 && gapAt < 0) {
+        gapAt = groups.length;
+        i++;
+        if (i + 1 >= text.length) break;
+        continue;
+      } else if (!(i === text.length && gapAt === groups.length)) {
+        return false;
+      }
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0 || digits === 4 || (digits > 0 && value === 0)) return false;
+    value = value * 16 + d;
+    digits++;
+  }
+  const gapLen = gapAt < 0 ? 0 : 8 - groups.length;
+  if ((gapAt < 0 && groups.length !== 8) || (gapAt >= 0 && gapLen < 2)) return false;
+  // the compressed run is maximal: no written zero group touches it
+  if (gapAt >= 0 && (groups[gapAt - 1] === 0 || groups[gapAt] === 0)) return false;
+  // the leftmost longest run of zero groups among the written ones must be shorter than the gap
+  let run = 0;
+  for (let i = 0; i < groups.length; i++) {
+    run = groups[i] === 0 ? run + 1 : 0;
+    if (run >= 2 && (gapAt < 0 || run > gapLen || (run === gapLen && i - run + 1 < gapAt))) return false;
+  }
+  return true;
 }
 
 /** The subnet mask: dotted for IPv4 (255.255.255.0), RFC 5952 for IPv6 (ffff:ffff:ffff:ffff::). */

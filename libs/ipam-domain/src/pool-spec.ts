@@ -2,7 +2,7 @@
  * The IPPool object (semantics sections 1 and 2): parsing the wire object into a pool definition with
  * bigint ranges, and the canonical spec that is stored in events and returned by queries.
  */
-import { AddressSyntaxError, bitsOf, Cidr, familyOf, parseAddress, parseCidr } from './address.js';
+import { AddressSyntaxError, bitsOf, Cidr, familyOf, formatAddress, formatMask, parseAddress, parseCidr } from './address.js';
 import { IpamError, reject } from './errors.js';
 
 export const API_VERSIONS = ['loadbalancer.harvesterhci.io/v1beta1', 'networking.harvesterhci.io/v1beta1'] as const;
@@ -59,6 +59,9 @@ export interface RangeDef {
   gateway: bigint | null;
   /** allocatable addresses: [start, end] minus the gateway when it falls inside */
   total: bigint;
+  /** the text every allocation from this range reports */
+  maskText: string;
+  gatewayText: string | null;
 }
 
 export interface PoolDefinition {
@@ -220,7 +223,9 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
   if (rangeStart !== undefined) spec.rangeStart = rangeStart;
   if (rangeEnd !== undefined) spec.rangeEnd = rangeEnd;
   if (gatewayText !== undefined) spec.gateway = gatewayText;
-  return { spec, def: { index, cidr, start, end, gateway, total } };
+  const maskText = formatMask(cidr.family, cidr.prefixLength);
+  const reportedGateway = gateway === null ? null : formatAddress(gateway);
+  return { spec, def: { index, cidr, start, end, gateway, total, maskText, gatewayText: reportedGateway } };
 }
 
 /**

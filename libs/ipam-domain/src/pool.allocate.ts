@@ -1,6 +1,7 @@
 /**
  * Which address a load balancer gets from a pool (semantics sections 3 and 4). Read-only on the state.
  */
+import { decodeAddress } from './address.js';
 import { isAllocatable, isFree, PoolState, rangeIndexOf } from './pool.state.js';
 
 /**
@@ -39,9 +40,10 @@ export function fromHistory(pool: PoolState, loadBalancer: string): bigint | nul
   if (!keys) return null;
   let bestKey: bigint | null = null;
   let bestSeq = -1;
-  for (const k of keys) {
-    const entry = pool.history.get(k);
+  for (const text of keys) {
+    const entry = pool.history.get(text);
     if (!entry || entry.seq <= bestSeq) continue;
+    const k = decodeAddress(text);
     if (isAllocatable(pool, k) && isFree(pool, k)) {
       bestKey = k;
       bestSeq = entry.seq;

@@ -3,7 +3,7 @@
  * and the command (whose meta carries the input's sequence and id) and nothing else; it never writes
  * the state and never throws for a bad command (a rejection is an event).
  */
-import { AddressSyntaxError, formatAddress, formatMask, parseAddress } from './address.js';
+import { AddressSyntaxError, formatAddress, parseAddress } from './address.js';
 import { IpamError } from './errors.js';
 import {
   describeRequirement,
@@ -136,10 +136,10 @@ function deletePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const pool = state.pools.get(name);
   if (!pool) throw new IpamError('UnknownPool', `pool "${name}" does not exist.`);
   if (pool.allocated.size > 0) {
-    const [ip, lb] = pool.allocated.entries().next().value as [bigint, string];
+    const [ip, lb] = pool.allocated.entries().next().value as [string, string];
     throw new IpamError(
       'PoolInUse',
-      `pool "${name}" still has ${pool.allocated.size} allocated address(es) (for example ${formatAddress(ip)} held by ${lb}); delete those load balancers first.`,
+      `pool "${name}" still has ${pool.allocated.size} allocated address(es) (for example ${ip} held by ${lb}); delete those load balancers first.`,
     );
   }
   return { type: 'PoolAccepted', data: { name, change: 'deleted', ...c } };
@@ -153,9 +153,9 @@ function allocated(pool: PoolState, lb: string, ip: bigint, history: boolean, c:
       loadBalancer: lb,
       ipPool: pool.def.name,
       ip: formatAddress(ip),
-      mask: formatMask(range.cidr.family, range.cidr.prefixLength),
+      mask: range.maskText,
       prefixLength: range.cidr.prefixLength,
-      gateway: range.gateway === null ? null : formatAddress(range.gateway),
+      gateway: range.gatewayText,
       fromHistory: history,
       ...c,
     },
@@ -201,7 +201,7 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
     if (!isFree(pool, key)) {
       throw new IpamError(
         'AddressUnavailable',
-        `${req.ip} in pool "${pool.def.name}" is held by ${pool.allocated.get(key) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
+        `${req.ip} in pool "${pool.def.name}" is held by ${pool.allocated.get(formatAddress(key)) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
       );
     }
     return allocated(pool, req.key, key, false, c);
@@ -247,7 +247,7 @@ function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent 
   }
   for (const pool of state.pools.values()) {
     if (poolName !== null && pool.def.name !== poolName) continue;
-    const lb = pool.allocated.get(key);
+    const lb = pool.allocated.get(formatAddress(key));
     if (lb !== undefined) {
       return { type: 'IPReleased', data: { loadBalancer: lb, ipPool: pool.def.name, ip: formatAddress(key), forced: true, ...c } };
     }

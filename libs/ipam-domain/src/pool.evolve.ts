@@ -4,12 +4,12 @@
  * an event that does not fit the state (a pool it does not know, an address outside the ranges) is
  * skipped, since the log is the record and the state only reflects it.
  */
-import { decodeAddress } from './address.js';
+import { canonicalText, decodeAddress } from './address.js';
 import { definitionFromSpec } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
-import { buildFreeSets, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
+import { allocatedKeys, buildFreeSets, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
 
-function addHistory(pool: PoolState, ip: bigint, loadBalancer: string, seq: number): void {
+function addHistory(pool: PoolState, ip: string, loadBalancer: string, seq: number): void {
   const previous = pool.history.get(ip);
   if (previous) pool.historyByLb.get(previous.loadBalancer)?.delete(ip);
   pool.history.set(ip, { loadBalancer, seq });
@@ -21,7 +21,7 @@ function addHistory(pool: PoolState, ip: bigint, loadBalancer: string, seq: numb
   keys.add(ip);
 }
 
-function removeHistory(pool: PoolState, ip: bigint): void {
+function removeHistory(pool: PoolState, ip: string): void {
   const previous = pool.history.get(ip);
   if (!previous) return;
   pool.history.delete(ip);
@@ -65,16 +65,17 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         return state;
       }
       current.def = def;
-      for (const ip of [...current.allocated.keys()]) {
-        if (rangeIndexOf(current, ip) < 0) {
+      for (const [text, lb] of [...current.allocated]) {
+        if (rangeIndexOf(current, decodeAddress(text)) < 0) {
           // cannot happen for an accepted update (rule 7); keep the fold total anyway
-          const lb = current.allocated.get(ip)!;
-          current.allocated.delete(ip);
+          current.allocated.delete(text);
           state.holdings.delete(lb);
         }
       }
-      current.free = buildFreeSets(def, current.allocated.keys());
-      for (const ip of [...current.history.keys()]) if (rangeIndexOf(current, ip) < 0) removeHistory(current, ip);
+      current.free = buildFreeSets(def, allocatedKeys(current));
+      for (const text of [...current.history.keys()]) {
+        if (rangeIndexOf(current, decodeAddress(text)) < 0) removeHistory(current, text);
+      }
       return state;
     }
     case 'IPAllocated': {
@@ -86,8 +87,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (held) return state; // a repeated request answered with the address it already holds
       const i = rangeIndexOf(pool, key);
       if (i < 0 || !pool.free[i].delete(key)) return state;
-      pool.allocated.set(key, loadBalancer);
-      removeHistory(pool, key);
+      const text = canonicalText(ip, key);
+      pool.allocated.set(text, loadBalancer);
+      removeHistory(pool, text);
       pool.lastAllocated = key;
       state.holdings.set(loadBalancer, { pool: ipPool, ip: key });
       return state;
@@ -96,12 +98,14 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const { loadBalancer, ipPool, ip, causationSeq } = event.data;
       const pool = state.pools.get(ipPool);
       const key = safeDecode(ip);
-      if (!pool || key === null || pool.allocated.get(key) !== loadBalancer) return state;
-      pool.allocated.delete(key);
+      if (!pool || key === null) return state;
+      const text = canonicalText(ip, key);
+      if (pool.allocated.get(text) !== loadBalancer) return state;
+      pool.allocated.delete(text);
       state.holdings.delete(loadBalancer);
       const i = rangeIndexOf(pool, key);
       if (i >= 0) pool.free[i].add(key);
-      addHistory(pool, key, loadBalancer, causationSeq);
+      addHistory(pool, text, loadBalancer, causationSeq);
       return state;
     }
     case 'HistoryImported': {
@@ -109,8 +113,10 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!pool) return state;
       for (const { ip, loadBalancer } of event.data.entries) {
         const key = safeDecode(ip);
-        if (key !== null && !pool.allocated.has(key) && rangeIndexOf(pool, key) >= 0) {
-          addHistory(pool, key, loadBalancer, event.data.causationSeq);
+        if (key === null) continue;
+        const text = canonicalText(ip, key);
+        if (!pool.allocated.has(text) && rangeIndexOf(pool, key) >= 0) {
+          addHistory(pool, text, loadBalancer, event.data.causationSeq);
         }
       }
       return state;

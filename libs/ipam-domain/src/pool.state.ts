@@ -2,6 +2,7 @@
  * The state of every pool: one fold of the events (pool.evolve.ts). Plain data, mutated in place by
  * evolve only; decide reads it and never writes.
  */
+import { decodeAddress } from './address.js';
 import { IntervalSet } from './interval-set.js';
 import type { PoolDefinition } from './pool-spec.js';
 
@@ -15,12 +16,15 @@ export interface PoolState {
   def: PoolDefinition;
   /** free allocatable addresses, one set per range in spec order */
   free: IntervalSet[];
-  /** ip key -> "namespace/name" */
-  allocated: Map<bigint, string>;
-  /** ip key -> last holder (semantics section 4) */
-  history: Map<bigint, HistoryEntry>;
-  /** "namespace/name" -> ip keys whose history names it */
-  historyByLb: Map<string, Set<bigint>>;
+  /**
+   * canonical address text -> "namespace/name". Keyed by text, not bigint: V8 caches a string's hash
+   * but hashes a bigint on every lookup, and the fold does several lookups per event.
+   */
+  allocated: Map<string, string>;
+  /** canonical address text -> last holder (semantics section 4) */
+  history: Map<string, HistoryEntry>;
+  /** "namespace/name" -> addresses (text) whose history names it */
+  historyByLb: Map<string, Set<string>>;
   lastAllocated: bigint | null;
 }
 
@@ -58,6 +62,11 @@ export function isAllocatable(pool: PoolState, key: bigint): boolean {
 export function isFree(pool: PoolState, key: bigint): boolean {
   const i = rangeIndexOf(pool, key);
   return i >= 0 && pool.free[i].has(key);
+}
+
+/** The allocated addresses as keys. */
+export function allocatedKeys(pool: PoolState): bigint[] {
+  return [...pool.allocated.keys()].map(decodeAddress);
 }
 
 export function available(pool: PoolState): bigint {

@@ -2,7 +2,7 @@
  * The status projection every query returns (Harvester's IPPool status names): counts are exact; a
  * count too large for a JSON number (IPv6) is given as a decimal string.
  */
-import { formatAddress, formatMask } from './address.js';
+import { decodeAddress, formatAddress } from './address.js';
 import { CANONICAL_API_VERSION, PoolSpec } from './pool-spec.js';
 import { available, IpamState, PoolState } from './pool.state.js';
 
@@ -28,10 +28,11 @@ export function count(n: bigint): Count {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 }
 
-function sortedRecord<V>(map: Map<bigint, V>, value: (v: V) => string): Record<string, string> {
-  const keys = [...map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+function sortedRecord<V>(map: Map<string, V>, value: (v: V) => string): Record<string, string> {
+  const keys = [...map.keys()].map((text) => [decodeAddress(text), text] as const);
+  keys.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const out: Record<string, string> = {};
-  for (const k of keys) out[formatAddress(k)] = value(map.get(k)!);
+  for (const [, text] of keys) out[text] = value(map.get(text)!);
   return out;
 }
 
@@ -80,8 +81,8 @@ export function loadBalancerView(state: IpamState, key: string): LoadBalancerVie
     loadBalancer: key,
     ipPool: pool.def.name,
     ip: formatAddress(held.ip),
-    mask: formatMask(range.cidr.family, range.cidr.prefixLength),
+    mask: range.maskText,
     prefixLength: range.cidr.prefixLength,
-    gateway: range.gateway === null ? null : formatAddress(range.gateway),
+    gateway: range.gatewayText,
   };
 }

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import {
   AddressSyntaxError,
+  canonicalText,
   commonPrefix,
   decodeAddress,
   formatAddress,
@@ -201,5 +202,39 @@ describe('address codec', () => {
     ]) {
       expect(() => parseCidr(text)).toThrow(AddressSyntaxError);
     }
+  });
+});
+
+describe('canonicalText (the fold keys maps by canonical address text)', () => {
+  const v6 = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
+  /** every way to write an address: full groups with leading zeros, and "::" at every zero run */
+  const spellings = (key: bigint): string[] => {
+    const parts = key.toString(16).padStart(32, '0').match(/.{4}/g)!;
+    const out = [parts.join(':'), parts.map((p) => p.replace(/^0+(?=.)/, '')).join(':')];
+    const short = parts.map((p) => p.replace(/^0+(?=.)/, ''));
+    for (let i = 0; i < 8; i++) {
+      for (let j = i + 1; j <= 8; j++) {
+        if (short.slice(i, j).every((g) => g === '0')) out.push(`${short.slice(0, i).join(':')}::${short.slice(j).join(':')}`);
+      }
+    }
+    return out;
+  };
+
+  it('is the text itself exactly when the text is what formatAddress writes', () => {
+    fc.assert(
+      fc.property(fc.oneof(v6, fc.constantFrom(0n, 1n, 1n << 64n, (1n << 16n) | (1n << 96n))), (key) => {
+        if (key >> 32n === 0xffffn) return; // IPv4-mapped: refused by the parser
+        const canonical = formatAddress(key);
+        for (const text of spellings(key)) {
+          expect(decodeAddress(text)).toBe(key);
+          expect(canonicalText(text, key)).toBe(canonical);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts any valid IPv4 text as it is', () => {
+    expect(canonicalText('10.0.0.7', decodeAddress('10.0.0.7'))).toBe('10.0.0.7');
   });
 });

@@ -2,7 +2,7 @@
  * semantics.md section 3 (next-fit allocation order), section 4 (history), sticky allocation and the
  * requested address (spec.ip) of section 5.
  */
-import { IpamEvent, V4_BASE } from '../src/index.js';
+import { formatAddress, IpamEvent, V4_BASE } from '../src/index.js';
 import { canonical, Commands, given, globalPool, pool, World } from './support.js';
 
 const P24 = globalPool('p', '10.0.0.0/24');
@@ -277,7 +277,7 @@ describe('section 4: history', () => {
     w.send(w.cmd.importHistory('p', [{ ip: '10.0.0.2', loadBalancer: 'default/a' }]));
     expect(w.status('p').allocatedHistory).toEqual({}); // skipped: .2 is held
     const p = w.state.pools.get('p')!;
-    const key = V4_BASE + 0x0a000002n;
+    const key = formatAddress(V4_BASE + 0x0a000002n);
     p.history.set(key, { loadBalancer: 'default/a', seq: 1 });
     p.historyByLb.set('default/a', new Set([key]));
     expect(w.allocate('default/a')).toMatchObject({ ip: '10.0.0.3', fromHistory: false });
