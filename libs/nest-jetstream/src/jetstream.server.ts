@@ -121,7 +121,6 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       this.js = jetstream(this.o.connection);
       this.jsm = await jetstreamManager(this.o.connection);
       if (this.o.prepare) await this.o.prepare(this.jsm);
-      await this.ensureDurable();
       this.subscribeRequests();
       if (this.o.leadership) {
         await this.o.leadership.start((leader) => this.onLeadership(leader));
@@ -188,18 +187,33 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     this.current?.stop();
   }
 
+  /**
+   * The durable consumer, created when missing to start right after what this instance has read (a
+   * first start on a long stream must not have every message delivered again just to be skipped).
+   */
   private async ensureDurable(): Promise<void> {
     try {
       await this.jsm.consumers.info(this.o.stream, this.o.durable);
+      return;
     } catch {
+      // missing: create it below
+    }
+    try {
       await this.jsm.consumers.add(this.o.stream, {
         durable_name: this.o.durable,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        ...(this.position > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.position + 1 }
+          : { deliver_policy: DeliverPolicy.All }),
         ack_wait: nanos(this.o.ackWaitMs),
         max_ack_pending: this.o.maxAckPending,
       });
-      this.o.logger.info({ durable: this.o.durable }, 'created the durable consumer');
+      this.o.logger.info({ durable: this.o.durable, startSeq: this.position + 1 }, 'created the durable consumer');
+    } catch (e) {
+      // another instance created it at the same moment: use theirs
+      await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
+        throw e;
+      });
     }
   }
 
@@ -241,6 +255,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     this.markCaughtUp(leader);
     // Phase 2: the leader consumes through the durable consumer, a standby tails.
     if (leader) {
+      await this.ensureDurable();
       // The durable consumer resumes after its ack floor: fill any gap between our position and it.
       const floor = (await this.jsm.consumers.info(this.o.stream, this.o.durable)).ack_floor.stream_seq;
       if (floor > this.position) await this.consume(false, floor);
@@ -339,14 +354,35 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         queue: this.o.queryQueue,
         callback: (err, msg) => {
           if (err) return;
-          void this.answer(handler, pattern, msg.data).then(
-            (reply) => msg.respond(JSON.stringify(reply)),
-            (e) => msg.respond(JSON.stringify({ error: { code: 'InternalError', reason: String(e) } })),
-          );
+          void this.answer(handler, pattern, msg.data)
+            .then(
+              (reply) => this.respond(msg, pattern, reply),
+              (e) => this.respond(msg, pattern, { error: { code: 'InternalError', reason: String(e) } }),
+            )
+            .catch((e) => this.o.logger.error({ subject: pattern, err: String(e) }, 'could not answer a request'));
         },
       });
       this.subscriptions.push(sub);
     }
+  }
+
+  /** Replies; a reply larger than the server's max_payload becomes an error reply instead of a crash. */
+  private respond(msg: { respond(data: string): boolean }, pattern: string, reply: unknown): void {
+    const text = JSON.stringify(reply ?? null);
+    const max = this.o.connection.info?.max_payload ?? 1024 * 1024;
+    if (Buffer.byteLength(text) > max - 1024) {
+      this.o.logger.warn({ subject: pattern, bytes: Buffer.byteLength(text), max }, 'reply too large');
+      msg.respond(
+        JSON.stringify({
+          error: {
+            code: 'ReplyTooLarge',
+            reason: `the answer is ${Buffer.byteLength(text)} bytes, more than the server's max_payload of ${max}; ask for less (e.g. a smaller "limit")`,
+          },
+        }),
+      );
+      return;
+    }
+    msg.respond(text);
   }
 
   private async answer(handler: MessageHandler, pattern: string, data: Uint8Array): Promise<unknown> {

@@ -83,7 +83,10 @@ export class QueryController {
     }
     const at = asOfOf(body.value);
     if ('error' in at) return at;
-    return { ip, holders: this.audit.projection.address(ip, at.value) };
+    const limit = limitOf(body.value);
+    if (typeof limit !== 'number') return limit;
+    const all = this.audit.projection.address(ip, at.value);
+    return { ip, total: all.length, holders: all.slice(-limit) };
   }
 
   /** {"namespace", "name", "at"?, "seq"?} -> {"loadBalancer", "entries": [...]} */
@@ -96,9 +99,21 @@ export class QueryController {
     if (namespace === null || name === null) return invalid('namespace and name are required');
     const at = asOfOf(body.value);
     if ('error' in at) return at;
+    const limit = limitOf(body.value);
+    if (typeof limit !== 'number') return limit;
     const key = `${namespace}/${name}`;
-    return { loadBalancer: key, entries: this.audit.projection.loadBalancer(key, at.value) };
+    const all = this.audit.projection.loadBalancer(key, at.value);
+    return { loadBalancer: key, total: all.length, entries: all.slice(-limit) };
   }
+}
+
+/** How many of the most recent timeline entries to return: "limit", default 1000, at most 5000. */
+function limitOf(body: Record<string, unknown>): number | ReturnType<typeof invalid> {
+  const v = body.limit ?? 1000;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 5000) {
+    return invalid('limit must be a whole number from 1 to 5000 (the most recent entries are returned)');
+  }
+  return v;
 }
 
 function asOfOf(body: Record<string, unknown>): { value: AsOf | undefined } | ReturnType<typeof invalid> {

@@ -73,8 +73,10 @@ export class AuditService {
       } catch {
         continue;
       }
-      if (typeof data.causationSeq !== 'number' || answered.has(data.causationSeq)) continue;
-      answered.add(data.causationSeq);
+      // as the allocator reads it: an earlier input's first outcome counts
+      const causation = (data as { causationSeq?: unknown } | null)?.causationSeq;
+      if (typeof causation !== 'number' || causation >= m.seq || answered.has(causation)) continue;
+      answered.add(causation);
       evolve(state, { type, data } as IpamEvent);
     }
     return { state, seq: upTo };
