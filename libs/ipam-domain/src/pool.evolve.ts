@@ -9,27 +9,28 @@ import { definitionFromSpec } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
 import { allocatedKeys, buildFreeSets, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
 
+function unindex(pool: PoolState, loadBalancer: string, ip: string): void {
+  const list = pool.historyByLb.get(loadBalancer);
+  if (!list) return;
+  const i = list.indexOf(ip);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) pool.historyByLb.delete(loadBalancer);
+}
+
 function addHistory(pool: PoolState, ip: string, loadBalancer: string, seq: number): void {
   const previous = pool.history.get(ip);
-  if (previous) pool.historyByLb.get(previous.loadBalancer)?.delete(ip);
+  if (previous) unindex(pool, previous.loadBalancer, ip);
   pool.history.set(ip, { loadBalancer, seq });
-  let keys = pool.historyByLb.get(loadBalancer);
-  if (!keys) {
-    keys = new Set();
-    pool.historyByLb.set(loadBalancer, keys);
-  }
-  keys.add(ip);
+  const list = pool.historyByLb.get(loadBalancer);
+  if (list) list.push(ip);
+  else pool.historyByLb.set(loadBalancer, [ip]);
 }
 
 function removeHistory(pool: PoolState, ip: string): void {
   const previous = pool.history.get(ip);
   if (!previous) return;
   pool.history.delete(ip);
-  const keys = pool.historyByLb.get(previous.loadBalancer);
-  if (keys) {
-    keys.delete(ip);
-    if (keys.size === 0) pool.historyByLb.delete(previous.loadBalancer);
-  }
+  unindex(pool, previous.loadBalancer, ip);
 }
 
 function safeDecode(text: string): bigint | null {

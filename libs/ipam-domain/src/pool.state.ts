@@ -23,8 +23,8 @@ export interface PoolState {
   allocated: Map<string, string>;
   /** canonical address text -> last holder (semantics section 4) */
   history: Map<string, HistoryEntry>;
-  /** "namespace/name" -> addresses (text) whose history names it */
-  historyByLb: Map<string, Set<string>>;
+  /** "namespace/name" -> addresses (text) whose history names it; usually one, so a small array */
+  historyByLb: Map<string, string[]>;
   lastAllocated: bigint | null;
 }
 

@@ -279,7 +279,7 @@ describe('section 4: history', () => {
     const p = w.state.pools.get('p')!;
     const key = formatAddress(V4_BASE + 0x0a000002n);
     p.history.set(key, { loadBalancer: 'default/a', seq: 1 });
-    p.historyByLb.set('default/a', new Set([key]));
+    p.historyByLb.set('default/a', [key]);
     expect(w.allocate('default/a')).toMatchObject({ ip: '10.0.0.3', fromHistory: false });
   });
 
