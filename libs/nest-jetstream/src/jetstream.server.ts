@@ -284,6 +284,12 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         );
     const messages = await consumer.consume({ max_messages: 1000 });
     this.current = messages;
+    if (this.sessionStale || this.closing) {
+      // closed, or the role changed, while the consumer was being set up: nobody else will stop it
+      this.current = null;
+      messages.stop();
+      return;
+    }
     try {
       for await (const m of messages) {
         if (this.sessionStale || this.closing) break;
@@ -304,6 +310,16 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     if (seq <= this.position) {
       if (durable) m.ack();
       return;
+    }
+    if (durable && seq > this.position + 1) {
+      // The durable consumer is shared: messages it handed to another instance (one that lost the
+      // lease, or is paused with a pull still open) are redelivered only after ack_wait. Read the gap
+      // in order now; never step over a message.
+      await this.fillGap(seq - 1);
+      if (seq <= this.position) {
+        m.ack();
+        return;
+      }
     }
     this.position = seq;
     const ctx = new JetStreamContext({
@@ -345,6 +361,26 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       for (const w of ready) w.resolve();
     }
     if (!this.caughtUp && seq >= this.target) this.markCaughtUp(this.leader);
+  }
+
+  /** Reads (position, upTo] in order with a one-off ordered consumer (messages there need no ack). */
+  private async fillGap(upTo: number): Promise<void> {
+    const from = this.position + 1;
+    const consumer = await this.js.consumers.get(this.o.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    const messages = await consumer.consume({ max_messages: Math.min(1000, upTo - from + 1) });
+    try {
+      for await (const gap of messages) {
+        if (gap.seq > upTo) break;
+        await this.onMessage(gap, false);
+        if (this.position >= upTo || this.closing) break;
+      }
+    } finally {
+      messages.stop();
+    }
+    this.o.logger.debug({ from, to: upTo }, 'read a gap in the durable consumer deliveries');
   }
 
   private subscribeRequests(): void {

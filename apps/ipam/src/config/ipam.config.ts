@@ -119,6 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {
     problems.push('NATS_TOKEN and NATS_USER are both set; use one way to authenticate');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return config;
 }
