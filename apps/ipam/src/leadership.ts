@@ -3,7 +3,7 @@
  * revision (libs/jetstream lease.ts). See docs/architecture.md for why and what happens when it fails.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { KvLease } from '../../../libs/jetstream/src/index.js';
+import { holderProcessGone, KvLease } from '../../../libs/jetstream/src/index.js';
 import type { Leadership } from '../../../libs/nest-jetstream/src/index.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
@@ -17,6 +17,8 @@ export class KvLeadership implements Leadership {
       key: config.IPAM_STREAM,
       holderId: config.IPAM_INSTANCE_ID,
       ttlMs: config.IPAM_LEASE_TTL_MS,
+      // a restart after a crash on the same host need not wait out the dead process's lease
+      holderGone: holderProcessGone,
       onError: (err) => logger.warn({ err: String(err) }, 'lease renewal failed; will retry'),
     });
     return new KvLeadership(lease);

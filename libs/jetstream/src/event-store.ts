@@ -3,6 +3,7 @@
  * de-duplication, and replay in stream order.
  */
 import {
+  AckPolicy,
   DeliverPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
@@ -11,10 +12,17 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JetStreamPublishOptions,
-  type JsMsg,
   type StoredMsg,
 } from '@nats-io/jetstream';
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  createInbox,
+  headers as natsHeaders,
+  nanos,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 
 export interface AppendOptions {
   /** Sets `Nats-Msg-Id`: a repeat within the stream's duplicate window is acknowledged as `duplicate` and not stored. */
@@ -58,7 +66,10 @@ export interface ReadOptions {
    * iteration starts. `read` replays history; it never waits for messages that do not exist yet.
    */
   toSeq?: number;
-  /** Messages requested per pull from the server; default 2000. */
+  /**
+   * Unused since reads are pushed (paced by flow control, not by pull batches); accepted so that
+   * callers written for the pull read keep compiling.
+   */
   batchSize?: number;
 }
 
@@ -140,19 +151,6 @@ const MSG_ID = 'Nats-Msg-Id';
 const STREAM_WRONG_LAST_MSG_ID = 10070;
 /** Server error code JSStreamNotMatchErr ("expected stream does not match"): Nats-Expected-Stream failed. */
 const STREAM_NOT_MATCH = 10060;
-
-function fromJsMsg(m: JsMsg): StoredMessage {
-  const h = m.headers ?? null;
-  const id = h?.get(MSG_ID);
-  return {
-    seq: m.seq,
-    subject: m.subject,
-    data: m.data,
-    msgId: id ? id : null,
-    time: m.time,
-    headers: h,
-  };
-}
 
 function fromStoredMsg(m: StoredMsg): StoredMessage {
   const h = m.header ?? null;
@@ -293,9 +291,11 @@ export class EventStore {
   }
 
   /**
-   * Replays messages `fromSeq..toSeq` in stream order through an ordered pull consumer (ephemeral,
-   * memory-backed, no acks; recreated transparently by nats.js on a gap). The consumer is created
-   * when the iteration starts and deleted when it ends or the caller breaks out.
+   * Replays messages `fromSeq..toSeq` in stream order through an ordered push consumer: ephemeral,
+   * memory-backed, no acks, flow-controlled, delivering to an inbox of this connection. A gap in its
+   * delivery sequence (a lost message), a lost consumer or a stalled delivery restarts it after the
+   * last message read, so the iteration stays complete and in order. The consumer is created when the
+   * iteration starts and deleted when it ends or the caller breaks out (it also expires on its own).
    */
   read(opts: ReadOptions = {}): AsyncIterable<StoredMessage> {
     return { [Symbol.asyncIterator]: () => this.readIterator(opts) };
@@ -308,29 +308,229 @@ export class EventStore {
     const last = info.state.last_seq;
     const toSeq = Math.min(opts.toSeq ?? last, last);
     if (toSeq < fromSeq || info.state.messages === 0) return;
-    const firstExisting = Math.max(fromSeq, info.state.first_seq);
-    if (firstExisting > toSeq) return;
-
-    const consumer = await this.js.consumers.get(this.stream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: firstExisting,
-    });
-    const batch = Math.max(1, Math.min(opts.batchSize ?? 2000, toSeq - firstExisting + 1));
-    const messages = await consumer.consume({ max_messages: batch });
-    try {
-      for await (const m of messages) {
-        const seq = m.seq;
-        if (seq > toSeq) break;
-        yield fromJsMsg(m);
-        // `pending` is what the stream holds after this message: 0 means nothing more to read
-        // (the remaining sequences up to toSeq were deleted).
-        if (seq >= toSeq || m.info.pending === 0) break;
+    let next = Math.max(fromSeq, info.state.first_seq);
+    const ack: AckInfo = { sseq: 0, cseq: 0, tsNanos: 0, pending: 0 };
+    while (next <= toSeq) {
+      const feed = new ReadFeed(this.nc, jsm, this.stream);
+      try {
+        await feed.start(next);
+        for (;;) {
+          const m = feed.take();
+          if (m === undefined) {
+            if (await feed.arrival()) continue;
+            if (feed.error) throw feed.error;
+            break; // nothing at all for too long (not even a heartbeat): start again
+          }
+          const reply = m.reply ?? '';
+          if (!reply.startsWith(ACK_PREFIX)) {
+            const status = await feed.status(m);
+            if (status === 'restart') break;
+            if (status === 'end') return;
+            continue;
+          }
+          if (!parseAckReply(reply, ack))
+            throw new Error(`read from stream ${this.stream}: unexpected reply subject ${reply}`);
+          if (ack.cseq !== feed.delivered + 1) break; // a message was lost: start again after the last one read
+          feed.delivered = ack.cseq;
+          const seq = ack.sseq;
+          if (seq > toSeq) return;
+          if (seq < next) continue;
+          next = seq + 1;
+          const h = m.headers ?? null;
+          const id = h?.get(MSG_ID);
+          yield {
+            seq,
+            subject: m.subject,
+            data: m.data,
+            msgId: id ? id : null,
+            time: new Date(Math.floor(ack.tsNanos / 1_000_000)),
+            headers: h,
+          };
+          // `pending` is what the stream holds after this message: 0 means nothing more to read
+          // (the remaining sequences up to toSeq were deleted).
+          if (seq >= toSeq || ack.pending === 0) return;
+        }
+      } finally {
+        feed.close();
       }
-    } finally {
-      messages.stop();
-      consumer.delete().catch(() => {
-        // best effort: an ordered consumer also expires on its own (inactive_threshold)
-      });
     }
+  }
+}
+
+const ACK_PREFIX = '$JS.ACK.';
+
+interface AckInfo {
+  /** stream sequence */
+  sseq: number;
+  /** consumer (delivery) sequence */
+  cseq: number;
+  /** stream timestamp in ns (as a number: ms precision is kept) */
+  tsNanos: number;
+  /** messages left for the consumer after this one */
+  pending: number;
+}
+
+const dots = new Int32Array(12);
+
+/**
+ * Parses the reply subject of a delivered message into `out` without splitting it:
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tsNanos>.<pending>`, or (servers 2.10+)
+ * `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tsNanos>.<pending>[.<token>]`.
+ */
+function parseAckReply(reply: string, out: AckInfo): boolean {
+  let n = 0;
+  for (let i = reply.indexOf('.'); i !== -1 && n < dots.length; i = reply.indexOf('.', i + 1)) dots[n++] = i;
+  // 9 tokens (8 dots), or 11 / 12 (10 / 11 dots); the text after dots[j] is token j + 1
+  let k: number;
+  if (n === 8) k = 4;
+  else if (n === 10 || n === 11) k = 6;
+  else return false;
+  const token = (j: number) => Number(reply.substring(dots[j - 1] + 1, j < n ? dots[j] : reply.length));
+  out.sseq = token(k + 1);
+  out.cseq = token(k + 2);
+  out.tsNanos = token(k + 3);
+  out.pending = token(k + 4);
+  return (
+    Number.isSafeInteger(out.sseq) && Number.isSafeInteger(out.cseq) && Number.isSafeInteger(out.pending)
+  );
+}
+
+/** Idle heartbeat of a read's consumer: sent when it has had nothing to deliver for this long (ms). */
+const READ_HEARTBEAT_MS = 2000;
+/** Nothing at all (no message, no heartbeat) for this long while waiting: the consumer is gone (ms). */
+const READ_STALL_MS = 3 * READ_HEARTBEAT_MS;
+/** A read's consumer left behind (a reader that died) is removed by the server after this (ms). */
+const READ_INACTIVE_MS = 30_000;
+
+/**
+ * One ephemeral push consumer of a read and the inbox it delivers to. Messages are queued as they
+ * arrive and taken in order; a flow-control request is answered when the reader takes it, so the
+ * server never runs further ahead of the reader than one flow-control window.
+ */
+class ReadFeed {
+  /** consumer sequence of the last data message taken */
+  delivered = 0;
+  /** the subscription failed (e.g. no permission for the inbox) */
+  error: Error | null = null;
+  private readonly inbox = createInbox();
+  private sub: Subscription | null = null;
+  private consumer: string | null = null;
+  private queue: Msg[] = [];
+  private head = 0;
+  private waiter: ((arrived: boolean) => void) | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
+  ) {}
+
+  async start(startSeq: number): Promise<void> {
+    this.sub = this.nc.subscribe(this.inbox, {
+      callback: (err, m) => {
+        if (err) {
+          this.error = err;
+          this.wake(false);
+        } else {
+          this.queue.push(m);
+          this.wake(true);
+        }
+      },
+    });
+    const ci = await this.jsm.consumers.add(this.stream, {
+      deliver_subject: this.inbox,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startSeq,
+      ack_policy: AckPolicy.None,
+      flow_control: true,
+      idle_heartbeat: nanos(READ_HEARTBEAT_MS),
+      inactive_threshold: nanos(READ_INACTIVE_MS),
+      mem_storage: true,
+      num_replicas: 1,
+    });
+    this.consumer = ci.name;
+    if (this.closed) this.deleteConsumer();
+  }
+
+  /** The next message received and not taken yet (data or status), if any; answers flow control on the way. */
+  take(): Msg | undefined {
+    while (this.head < this.queue.length) {
+      const m = this.queue[this.head++];
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      const reply = m.reply;
+      if (reply && !reply.startsWith(ACK_PREFIX)) {
+        m.respond(); // a flow-control request
+        continue;
+      }
+      return m;
+    }
+    return undefined;
+  }
+
+  /** Resolves true when a message arrives, false after READ_STALL_MS of silence or on a subscription error. */
+  arrival(): Promise<boolean> {
+    if (this.error !== null || this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.timer = setTimeout(() => this.wake(false), READ_STALL_MS);
+    });
+  }
+
+  /**
+   * A status message (an idle heartbeat): `restart` when the consumer delivered messages this read
+   * has not seen, `end` when it has nothing more to deliver, else `go` on.
+   */
+  async status(m: Msg): Promise<'restart' | 'end' | 'go'> {
+    const h = m.headers;
+    if (!h) return 'go';
+    const stalled = h.get('Nats-Consumer-Stalled');
+    if (stalled) {
+      this.nc.publish(stalled); // a flow-control answer that got lost
+      return 'go';
+    }
+    const last = Number(h.get('Nats-Last-Consumer'));
+    if (last > this.delivered) return 'restart';
+    if (this.head < this.queue.length || this.consumer === null) return 'go';
+    // Idle, every delivered message read: finished when the consumer has nothing pending (the rest of
+    // the range was deleted and nothing follows it).
+    try {
+      const ci = await this.jsm.consumers.info(this.stream, this.consumer);
+      return ci.num_pending === 0 && ci.delivered.consumer_seq === this.delivered ? 'end' : 'go';
+    } catch {
+      return 'restart';
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake(false);
+    this.sub?.unsubscribe();
+    this.deleteConsumer();
+  }
+
+  private wake(arrived: boolean): void {
+    const w = this.waiter;
+    if (w === null) return;
+    this.waiter = null;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    w(arrived);
+  }
+
+  private deleteConsumer(): void {
+    if (this.consumer === null) return;
+    const name = this.consumer;
+    this.consumer = null;
+    this.jsm.consumers.delete(this.stream, name).catch(() => {
+      // best effort: the consumer also expires on its own (inactive_threshold)
+    });
   }
 }

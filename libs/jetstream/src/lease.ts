@@ -66,6 +66,23 @@ export interface LeaseValue {
   /** Wall-clock ms (holder's `Date.now()` when it sent the write, plus TTL). */
   expiresAt: number;
   ttlMs?: number;
+  /** the holder's host name and process id, so a restart on the same host can see it is gone */
+  host?: string;
+  pid?: number;
+}
+
+/**
+ * True when the lease's holder ran on this host and its process no longer exists: it cannot act, so
+ * its lease need not be waited out. (A process id reused within one TTL is the only false positive.)
+ */
+export function holderProcessGone(v: LeaseValue): boolean {
+  if (v.host !== hostname() || typeof v.pid !== 'number' || v.pid === process.pid) return false;
+  try {
+    process.kill(v.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export interface LeaseClock {
@@ -90,6 +107,8 @@ export interface KvLeaseOptions {
   requestTimeoutMs?: number;
   onAcquired?: (lease: KvLease) => void;
   onLost?: (reason: LeaseLostReason, lease: KvLease) => void;
+  /** A valid lease whose holder is known to be gone does not block acquisition; default: never. */
+  holderGone?: (value: LeaseValue) => boolean;
   /** Errors of background renewals/acquisitions in `start()` (e.g. timeouts while disconnected). */
   onError?: (err: unknown, lease: KvLease) => void;
   clock?: Partial<LeaseClock>;
@@ -136,6 +155,7 @@ export class KvLease {
   readonly safetyMarginMs: number;
   private readonly requestTimeoutMs: number;
   private readonly clock: LeaseClock;
+  private readonly holderGone: (value: LeaseValue) => boolean;
 
   private held = false;
   private revision = 0;
@@ -167,6 +187,7 @@ export class KvLease {
     opts: KvLeaseOptions = {},
   ) {
     this.holderId = opts.holderId ?? defaultHolderId();
+    this.holderGone = opts.holderGone ?? (() => false);
     this.key = opts.key ?? DEFAULT_LEASE_KEY;
     this.ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(this.ttlMs > 0)) throw new Error(`lease ttlMs must be > 0, got ${this.ttlMs}`);
@@ -308,7 +329,7 @@ export class KvLease {
   }
 
   private value(expiresAt: number): Uint8Array {
-    const v: LeaseValue = { holder: this.holderId, expiresAt, ttlMs: this.ttlMs };
+    const v: LeaseValue = { holder: this.holderId, expiresAt, ttlMs: this.ttlMs, host: hostname(), pid: process.pid };
     return encoder.encode(JSON.stringify(v));
   }
 
@@ -323,7 +344,9 @@ export class KvLease {
         rev = await this.kv.create(this.key, data);
       } else {
         const cur = parseLease(entry);
-        if (cur && cur.holder !== this.holderId && cur.expiresAt > this.clock.wallNow()) return false;
+        if (cur && cur.holder !== this.holderId && cur.expiresAt > this.clock.wallNow() && !this.holderGone(cur)) {
+          return false;
+        }
         rev = await this.kv.update(this.key, data, entry.revision, this.requestTimeoutMs);
       }
     } catch (err) {
