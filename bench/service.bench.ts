@@ -43,6 +43,17 @@ function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<
   });
 }
 
+/** Waits until the service has read everything the stream holds (its own outcomes included). */
+async function caughtUp(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { lag?: number };
+    if (r.lag === 0) return;
+    if (Date.now() > deadline) throw new Error('the service did not catch up with the stream');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 async function httpReady(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
     const rawSerial = await rawRate(nc, js, server.url, 'serial');
     log(`service: ${fmt(LOAD)} requests over ${POOLS} pools`);
     const rate = await serviceRate(nc, js);
+    await caughtUp(httpPort, 120_000); // steady state: nothing left over from the previous phase
     log(`steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
     const { p50, p99 } = await steadyLatency(nc, js);
     check(rate > 0 && raw > 0, 'rates must be positive');
