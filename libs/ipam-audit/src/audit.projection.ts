@@ -78,15 +78,23 @@ export class AuditProjection {
   /** Applies one stored message; inputs and unknown subjects are ignored. */
   apply(seq: number, subject: string, time: number, data: Uint8Array): void {
     if (seq <= this.position) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(decoder.decode(data));
+    } catch {
+      this.position = seq;
+      return;
+    }
+    this.applyParsed(seq, subject, time, body);
+  }
+
+  /** `apply` for a body already parsed from JSON (the service parses each outcome once). */
+  applyParsed(seq: number, subject: string, time: number, parsed: unknown): void {
+    if (seq <= this.position) return;
     this.position = seq;
     const folded = subject === 'ipam.ip.allocated' || subject === 'ipam.ip.released' || subject === 'ipam.lb.rejected';
     if (!folded && !OTHER_OUTCOMES.has(subject)) return;
-    let body: OutcomeBody;
-    try {
-      body = JSON.parse(decoder.decode(data)) as OutcomeBody;
-    } catch {
-      return;
-    }
+    const body = parsed as OutcomeBody;
     const causationSeq = typeof body?.causationSeq === 'number' ? body.causationSeq : -1;
     // an outcome answers an earlier input, once: a later one, or one naming a later input, is ignored
     if (causationSeq < 0 || causationSeq >= seq || this.answered.has(causationSeq)) return;

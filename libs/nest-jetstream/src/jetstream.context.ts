@@ -5,8 +5,8 @@ export interface JetStreamMessageInfo {
   stream: string;
   seq: number;
   subject: string;
-  /** the Nats-Msg-Id header, or null */
-  msgId: string | null;
+  /** the Nats-Msg-Id header, or null (read from the headers on first use) */
+  readonly msgId: string | null;
   /** when the stream stored the message */
   time: Date;
   headers: MsgHdrs | undefined;

@@ -326,9 +326,13 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       stream: this.o.stream,
       seq,
       subject: m.subject,
-      msgId: m.headers?.get('Nats-Msg-Id') || null,
+      get msgId() {
+        return m.headers?.get('Nats-Msg-Id') || null;
+      },
       time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
-      headers: m.headers,
+      get headers() {
+        return m.headers;
+      },
       data: m.data,
       replaying: seq <= this.target,
     });

@@ -126,17 +126,28 @@ export class AllocatorService {
     if (this.live) this.drain();
   }
 
-  /** An outcome event read from the stream. */
-  onOutcome(subject: string, data: Uint8Array, ctx: JetStreamContext): void {
+  /** An outcome event read from the stream; returns its parsed body (null when it is not JSON). */
+  onOutcome(subject: string, data: Uint8Array, ctx: JetStreamContext): unknown {
     const type = EVENT_TYPE_BY_SUBJECT[subject];
-    let body: { causationSeq?: unknown };
+    let body: { causationSeq?: unknown } | null;
     const text = decoder.decode(data);
     try {
       body = JSON.parse(text);
     } catch {
       this.logger.warn({ seq: ctx.seq, subject }, 'an outcome that is not JSON was ignored');
-      return;
+      return null;
     }
+    this.foldOutcome(type, text, body, subject, ctx);
+    return body;
+  }
+
+  private foldOutcome(
+    type: IpamEvent['type'] | undefined,
+    text: string,
+    body: { causationSeq?: unknown } | null,
+    subject: string,
+    ctx: JetStreamContext,
+  ): void {
     const causationSeq = body?.causationSeq;
     if (type === undefined || typeof causationSeq !== 'number') {
       this.logger.warn({ seq: ctx.seq, subject }, 'an outcome without causationSeq was ignored');

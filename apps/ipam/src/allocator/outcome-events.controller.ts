@@ -15,7 +15,8 @@ export class OutcomeEventsController {
 
   @OnStreamMessage(...Object.values(OUTCOME_SUBJECTS))
   outcome(@Payload() data: Uint8Array, @Ctx() ctx: JetStreamContext): void {
-    this.allocator.onOutcome(ctx.subject, data, ctx);
-    this.audit.apply(ctx.seq, ctx.subject, ctx.info.time.getTime(), data);
+    const body = this.allocator.onOutcome(ctx.subject, data, ctx);
+    if (body !== null) this.audit.apply(ctx.seq, ctx.subject, ctx.info.time.getTime(), body);
+    else this.audit.skip(ctx.seq);
   }
 }

@@ -28,11 +28,16 @@ export class AuditService {
     this.store = new EventStore(nc, config.IPAM_STREAM);
   }
 
-  apply(seq: number, subject: string, time: number, data: Uint8Array): void {
+  apply(seq: number, subject: string, time: number, body: unknown): void {
     if (seq <= this.projection.position) return;
-    this.projection.apply(seq, subject, time, data);
+    this.projection.applyParsed(seq, subject, time, body);
     this.seqs.push(seq);
     this.times.push(time);
+  }
+
+  /** A message the projection has nothing to take from (not JSON). */
+  skip(seq: number): void {
+    this.projection.applyParsed(seq, '', 0, null);
   }
 
   reset(): void {
