@@ -49,7 +49,11 @@ function createPool(name: string, subnets: string[], scope: Scope, description?:
     data: {
       pool: {
         metadata: { name },
-        spec: { ...(description ? { description } : {}), ranges: subnets.map((subnet) => ({ subnet })), selector: { scope } },
+        spec: {
+          ...(description ? { description } : {}),
+          ranges: subnets.map((subnet) => ({ subnet })),
+          selector: { scope },
+        },
       },
     },
     meta: meta(),
@@ -74,7 +78,10 @@ function deleteLb(namespace: string, name: string): IpamCommand {
 }
 
 function accepted(events: IpamEvent[]): void {
-  check(events.length === 1 && events[0].type === 'PoolAccepted', `pool not accepted: ${JSON.stringify(events)}`);
+  check(
+    events.length === 1 && events[0].type === 'PoolAccepted',
+    `pool not accepted: ${JSON.stringify(events)}`,
+  );
 }
 
 /** Same-run reference: inserting `count` fresh strings into a Map<number, string>. */
@@ -108,14 +115,21 @@ function fillV4Slash16(): FillRun {
     if (i === tenth) firstEnd = nowNs();
     if (i === n - tenth) lastStart = nowNs();
     const events = handle(requestLb('default', `lb-${i}`, 'fill'), state);
-    if (events[0].type !== 'IPAllocated') throw new Error(`request ${i} was not allocated: ${JSON.stringify(events)}`);
+    if (events[0].type !== 'IPAllocated')
+      throw new Error(`request ${i} was not allocated: ${JSON.stringify(events)}`);
   }
   const t1 = nowNs();
   const pool = state.pools.get('fill')!;
   check(pool.allocated.size === n && state.holdings.size === n, 'every address of the /16 is allocated');
-  check(pool.free.every((f) => f.isEmpty()), 'the /16 has no free address left');
+  check(
+    pool.free.every((f) => f.isEmpty()),
+    'the /16 has no free address left',
+  );
   const over = handle(requestLb('default', 'one-too-many', 'fill'), state)[0];
-  check(over.type === 'LBRejected' && over.data.code === 'PoolExhausted', 'a request beyond the /16 is PoolExhausted');
+  check(
+    over.type === 'LBRejected' && over.data.code === 'PoolExhausted',
+    'a request beyond the /16 is PoolExhausted',
+  );
   return { totalNs: t1 - t0, firstTenthNs: firstEnd - t0, lastTenthNs: t1 - lastStart };
 }
 
@@ -179,12 +193,20 @@ function allocateV6Million(): V6Run {
     if (i === tenth) firstEnd = nowNs();
     if (i === V6_COUNT - tenth) lastStart = nowNs();
     const events = handle(requestLb('default', `lb-${i}`, 'v6'), state);
-    if (events[0].type !== 'IPAllocated') throw new Error(`request ${i} was not allocated: ${JSON.stringify(events)}`);
+    if (events[0].type !== 'IPAllocated')
+      throw new Error(`request ${i} was not allocated: ${JSON.stringify(events)}`);
   }
   const t1 = nowNs();
   const after = settledHeapUsed(); // the events and commands are garbage by now: only the state is live
-  check(state.holdings.size === V6_COUNT && state.pools.get('v6')!.allocated.size === V6_COUNT, '1M held in the /64');
-  return { rate: (V6_COUNT / (t1 - t0)) * 1e9, flatness: (t1 - lastStart) / (firstEnd - t0), heapBytes: after - before };
+  check(
+    state.holdings.size === V6_COUNT && state.pools.get('v6')!.allocated.size === V6_COUNT,
+    '1M held in the /64',
+  );
+  return {
+    rate: (V6_COUNT / (t1 - t0)) * 1e9,
+    flatness: (t1 - lastStart) / (firstEnd - t0),
+    heapBytes: after - before,
+  };
 }
 
 /** Heap per entry of the reference Map<number, string> holding `count` entries. */
@@ -287,7 +309,11 @@ function generateLog(count: number): { log: IpamEvent[]; state: IpamState } {
     { name: 'pool-a', subnets: ['10.0.0.0/16', '10.1.0.0/16'], scope: { namespace: 'team-a' } },
     { name: 'pool-b', subnets: ['10.2.0.0/16'], scope: { namespace: 'team-b' } },
     { name: 'pool-c', subnets: ['192.168.0.0/28'], scope: { namespace: 'team-c' } },
-    { name: 'pool-global', subnets: ['fd00::/64'], scope: { project: '*', namespace: '*', guestCluster: '*' } },
+    {
+      name: 'pool-global',
+      subnets: ['fd00::/64'],
+      scope: { project: '*', namespace: '*', guestCluster: '*' },
+    },
   ];
   for (const p of pools) run(createPool(p.name, p.subnets, p.scope));
   const poolOf: Record<string, string> = { 'team-a': 'pool-a', 'team-b': 'pool-b', 'team-c': 'pool-c' };
@@ -333,7 +359,9 @@ function generateLog(count: number): { log: IpamEvent[]; state: IpamState } {
     } else if (r < 0.92 && released.length > 0) {
       // comes back: from history when its old address is still free (recent releases more likely)
       const recent = released.length > 1000 && random() < 0.7;
-      const lb = recent ? released.splice(released.length - 1 - Math.floor(random() * 1000), 1)[0] : takeRandom(released, random);
+      const lb = recent
+        ? released.splice(released.length - 1 - Math.floor(random() * 1000), 1)[0]
+        : takeRandom(released, random);
       requestAndTrack(lb, false);
     } else if (r < 0.96) {
       run(deleteLb('ns-gone', `lb-${next++}`)); // UnknownLoadBalancer
@@ -362,9 +390,13 @@ function benchFold(): void {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${((v / events.length) * 100).toFixed(k.startsWith('Pool') ? 3 : 1)}%`)
     .join(', ');
-  log(`log mix: ${mix}; ${fmt(fromHistory)} allocations from history; ${fmt(expected.holdings.size)} held at the end`);
+  log(
+    `log mix: ${mix}; ${fmt(fromHistory)} allocations from history; ${fmt(expected.holdings.size)} held at the end`,
+  );
 
-  log(`fold: up to ${FOLD_RUNS} runs into a fresh state (fewer when they take over ${FOLD_BUDGET_S} s together)`);
+  log(
+    `fold: up to ${FOLD_RUNS} runs into a fresh state (fewer when they take over ${FOLD_BUDGET_S} s together)`,
+  );
   const times: number[] = [];
   for (let r = 0; r < FOLD_RUNS && times.reduce((a, b) => a + b, 0) < FOLD_BUDGET_S * 1e9; r++) {
     fullGc();
@@ -375,7 +407,9 @@ function benchFold(): void {
     for (const [name, pool] of expected.pools) {
       const got = folded.pools.get(name);
       check(
-        got !== undefined && got.allocated.size === pool.allocated.size && got.history.size === pool.history.size,
+        got !== undefined &&
+          got.allocated.size === pool.allocated.size &&
+          got.history.size === pool.history.size,
         `pool ${name} folds to the same allocations and history`,
       );
       check(got.lastAllocated === pool.lastAllocated, `pool ${name} folds to the same lastAllocated`);
@@ -446,9 +480,15 @@ function benchChurn(): void {
 // ---------------------------------------------------------------------------------------------------
 
 // Sections can be picked for profiling: node --expose-gc --cpu-prof dist/bench/domain.bench.js fold
-const sections: Record<string, () => void> = { fill: benchFill, v6: benchV6Million, fold: benchFold, churn: benchChurn };
+const sections: Record<string, () => void> = {
+  fill: benchFill,
+  v6: benchV6Million,
+  fold: benchFold,
+  churn: benchChurn,
+};
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-for (const name of picked) check(name in sections, `unknown section "${name}"; sections: ${Object.keys(sections).join(', ')}`);
+for (const name of picked)
+  check(name in sections, `unknown section "${name}"; sections: ${Object.keys(sections).join(', ')}`);
 const started = nowNs();
 for (const [name, run] of Object.entries(sections)) {
   if (picked.length > 0 && !picked.includes(name)) continue;

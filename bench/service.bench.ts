@@ -76,7 +76,12 @@ function lbBody(i: number) {
 }
 
 /** Publishes `count` LBRequested without waiting for each PubAck (a bounded window keeps memory flat). */
-async function publishPipelined(js: JetStreamClient, subject: string, count: number, tag: string): Promise<void> {
+async function publishPipelined(
+  js: JetStreamClient,
+  subject: string,
+  count: number,
+  tag: string,
+): Promise<void> {
   const window: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     window.push(js.publish(subject, lbBody(i), { msgID: `${tag}-${i}` }));
@@ -135,9 +140,13 @@ async function steadyLatency(nc: NatsConnection, js: JetStreamClient): Promise<{
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const id = `steady-${i}`;
     sentAt.set(id, performance.now());
-    void js.publish('ipam.lb.requested', JSON.stringify({ metadata: { namespace: `ns${i % POOLS}`, name: `steady-${i}` } }), {
-      msgID: id,
-    });
+    void js.publish(
+      'ipam.lb.requested',
+      JSON.stringify({ metadata: { namespace: `ns${i % POOLS}`, name: `steady-${i}` } }),
+      {
+        msgID: id,
+      },
+    );
   }
   await waitFor(() => latencies.length >= total, 60_000, 'the steady load to be answered');
   sub.unsubscribe();
@@ -165,12 +174,20 @@ for await (const m of msgs) {
 }
 `;
 
-async function rawRate(nc: NatsConnection, js: JetStreamClient, url: string, mode: 'pipelined' | 'serial'): Promise<number> {
+async function rawRate(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  url: string,
+  mode: 'pipelined' | 'serial',
+): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ipam-raw-'));
   const script = join(root, `bench-raw-loop-${process.pid}.mjs`);
   writeFileSync(script, RAW_LOOP);
   const stream = mode === 'serial' ? 'RAWSERIAL' : 'RAW';
-  const child = spawn(process.execPath, [script, url, stream, mode], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, url, stream, mode], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((res, rej) => {
       child.stdout!.once('data', () => res());
@@ -219,12 +236,46 @@ async function main(): Promise<void> {
     const { p50, p99 } = await steadyLatency(nc, js);
     check(rate > 0 && raw > 0, 'rates must be positive');
 
-    report({ name: 'rawLoopRate', value: Math.round(raw), unit: 'msg/s', baseline: true, note: 'consume -> publish (pipelined PubAcks) -> ack, no logic' });
-    report({ name: 'rawSerialLoopRate', value: Math.round(rawSerial), unit: 'msg/s', baseline: true, note: 'the same, awaiting each PubAck' });
-    report({ name: 'serviceRate', value: Math.round(rate), unit: 'req/s', note: `${fmt(LOAD)} LBRequested pipelined over ${POOLS} pools` });
-    report({ name: 'ratio', value: Number((rate / raw).toFixed(3)), unit: 'x', target: { op: '>=', value: 0.6 }, note: 'serviceRate / rawLoopRate' });
-    report({ name: 'p50ms', value: Number(p50.toFixed(2)), unit: 'ms', note: `publish -> outcome at ${STEADY_RATE}/s` });
-    report({ name: 'p99ms', value: Number(p99.toFixed(2)), unit: 'ms', target: { op: '<=', value: 20 }, note: `publish -> outcome at ${STEADY_RATE}/s` });
+    report({
+      name: 'rawLoopRate',
+      value: Math.round(raw),
+      unit: 'msg/s',
+      baseline: true,
+      note: 'consume -> publish (pipelined PubAcks) -> ack, no logic',
+    });
+    report({
+      name: 'rawSerialLoopRate',
+      value: Math.round(rawSerial),
+      unit: 'msg/s',
+      baseline: true,
+      note: 'the same, awaiting each PubAck',
+    });
+    report({
+      name: 'serviceRate',
+      value: Math.round(rate),
+      unit: 'req/s',
+      note: `${fmt(LOAD)} LBRequested pipelined over ${POOLS} pools`,
+    });
+    report({
+      name: 'ratio',
+      value: Number((rate / raw).toFixed(3)),
+      unit: 'x',
+      target: { op: '>=', value: 0.6 },
+      note: 'serviceRate / rawLoopRate',
+    });
+    report({
+      name: 'p50ms',
+      value: Number(p50.toFixed(2)),
+      unit: 'ms',
+      note: `publish -> outcome at ${STEADY_RATE}/s`,
+    });
+    report({
+      name: 'p99ms',
+      value: Number(p99.toFixed(2)),
+      unit: 'ms',
+      target: { op: '<=', value: 20 },
+      note: `publish -> outcome at ${STEADY_RATE}/s`,
+    });
   } finally {
     service?.kill('SIGTERM');
     await nc.close();

@@ -33,7 +33,9 @@ const distBench = path.join(root, 'dist', 'bench');
 const srcBench = path.join(root, 'bench');
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [name ...] [--json] [--no-build] [--timeout=SECONDS]\n`);
+  process.stderr.write(
+    `bench: ${message}\nusage: npm run bench -- [name ...] [--json] [--no-build] [--timeout=SECONDS]\n`,
+  );
   process.exit(2);
 }
 
@@ -66,8 +68,12 @@ if (build) {
   const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) {
     process.stderr.write('failed\n');
-    process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}\n`);
-    process.stderr.write('bench: not benchmarking a failed build (use --no-build to run what is in dist/ anyway)\n');
+    process.stderr.write(
+      `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}\n`,
+    );
+    process.stderr.write(
+      'bench: not benchmarking a failed build (use --no-build to run what is in dist/ anyway)\n',
+    );
     process.exit(1);
   }
   process.stderr.write(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
@@ -83,7 +89,8 @@ const available = existsSync(distBench)
       .filter((name) => existsSync(path.join(srcBench, `${name}.bench.ts`)))
       .sort()
   : [];
-if (available.length === 0) usage(`no benchmarks found in ${path.relative(root, distBench)} (expected <name>.bench.js)`);
+if (available.length === 0)
+  usage(`no benchmarks found in ${path.relative(root, distBench)} (expected <name>.bench.js)`);
 for (const name of wanted) {
   if (!available.includes(name)) usage(`no benchmark "${name}"; available: ${available.join(', ')}`);
 }
@@ -96,10 +103,16 @@ const selected = wanted.length > 0 ? available.filter((n) => wanted.includes(n))
 function invalidFigure(f) {
   if (typeof f !== 'object' || f === null) return 'not an object';
   if (typeof f.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_.]*$/.test(f.name)) return 'bad name';
-  if (typeof f.value !== 'number' || !Number.isFinite(f.value)) return `value of ${f.name} is not a finite number`;
+  if (typeof f.value !== 'number' || !Number.isFinite(f.value))
+    return `value of ${f.name} is not a finite number`;
   if (f.target !== undefined) {
     const t = f.target;
-    if (typeof t !== 'object' || t === null || (t.op !== '>=' && t.op !== '<=') || typeof t.value !== 'number') {
+    if (
+      typeof t !== 'object' ||
+      t === null ||
+      (t.op !== '>=' && t.op !== '<=') ||
+      typeof t.value !== 'number'
+    ) {
       return `target of ${f.name} must be {op: ">=" | "<=", value: number}`;
     }
   }
@@ -113,7 +126,10 @@ function runBenchmark(name) {
     const figures = [];
     const problems = [];
     process.stderr.write(`\nbench: ${name} (node --expose-gc ${path.relative(root, file)})\n`);
-    const child = spawn(process.execPath, ['--expose-gc', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--expose-gc', file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -237,7 +253,9 @@ if (json) {
       let key = f.name;
       if (Object.hasOwn(merged, key)) {
         key = `${r.name}.${f.name}`;
-        process.stderr.write(`bench: figure name ${f.name} is reported twice; the one from ${r.name} is ${key}\n`);
+        process.stderr.write(
+          `bench: figure name ${f.name} is reported twice; the one from ${r.name} is ${key}\n`,
+        );
       }
       merged[key] = f.value;
     }

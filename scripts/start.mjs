@@ -51,14 +51,20 @@ async function main() {
       say('Install it with one of:');
       say('  apt-get install nats-server        (Debian/Ubuntu)');
       say('  brew install nats-server           (macOS)');
-      say('  docker compose up nats             (this repository\'s docker-compose.yml)');
+      say("  docker compose up nats             (this repository's docker-compose.yml)");
       say('or point NATS_URL at a JetStream-enabled server.');
       process.exit(1);
     } else {
       const storeDir = join(root, '.data/nats');
       mkdirSync(storeDir, { recursive: true });
-      server = await launcher.startNatsServer({ port: 4222, storeDir, logFile: join(root, '.data/nats-server.log') });
-      say(`NATS_URL is not set: started a local nats-server with JetStream on ${server.url} (store ${storeDir}, log .data/nats-server.log)`);
+      server = await launcher.startNatsServer({
+        port: 4222,
+        storeDir,
+        logFile: join(root, '.data/nats-server.log'),
+      });
+      say(
+        `NATS_URL is not set: started a local nats-server with JetStream on ${server.url} (store ${storeDir}, log .data/nats-server.log)`,
+      );
     }
     env.NATS_URL = server ? server.url : 'nats://127.0.0.1:4222';
   }

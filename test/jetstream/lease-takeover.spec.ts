@@ -36,7 +36,10 @@ describe('taking over the lease of a crashed process on the same host', () => {
   /** Writes a valid (unexpired) lease as if another process held it. */
   async function plant(key: string, pid: number, host = hostname()): Promise<void> {
     const kv = await new Kvm(nc).create('ipam-lease-takeover', { history: 1 });
-    await kv.put(key, JSON.stringify({ holder: `other:${pid}`, expiresAt: Date.now() + TTL, ttlMs: TTL, host, pid }));
+    await kv.put(
+      key,
+      JSON.stringify({ holder: `other:${pid}`, expiresAt: Date.now() + TTL, ttlMs: TTL, host, pid }),
+    );
   }
 
   async function contender(key: string): Promise<KvLease> {

@@ -3,12 +3,7 @@
  * disconnect and reconnect logged. The service never exits because NATS went away.
  */
 import { readFileSync } from 'node:fs';
-import {
-  connect,
-  credsAuthenticator,
-  NatsConnection,
-  type ConnectionOptions,
-} from '@nats-io/transport-node';
+import { connect, credsAuthenticator, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
 

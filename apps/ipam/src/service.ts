@@ -37,7 +37,10 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
     leadership,
     logger,
     prepare: async (jsm) => {
-      const r = await ensureIpamStream(jsm, { name: config.IPAM_STREAM, replicas: config.IPAM_STREAM_REPLICAS });
+      const r = await ensureIpamStream(jsm, {
+        name: config.IPAM_STREAM,
+        replicas: config.IPAM_STREAM_REPLICAS,
+      });
       logger.info({ stream: config.IPAM_STREAM, created: r.created, warnings: r.warnings }, 'stream ready');
     },
   });
@@ -45,12 +48,17 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
     AppModule.forRoot({ config, logger, connection, server }),
     { logger: new NestPinoLogger(logger) },
   );
-  app.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '1mb' });
+  app.useBodyParser('text', {
+    type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+    limit: '1mb',
+  });
   const openapi = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('IPAM')
-      .setDescription('Event-sourced IP address allocation for load balancers (Harvester IP pool semantics) on NATS JetStream')
+      .setDescription(
+        'Event-sourced IP address allocation for load balancers (Harvester IP pool semantics) on NATS JetStream',
+      )
       .setVersion('1')
       .build(),
   );

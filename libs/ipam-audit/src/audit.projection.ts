@@ -55,7 +55,12 @@ interface OutcomeBody {
 const decoder = new TextDecoder();
 
 /** Outcomes that have no place in the timelines but still answer their input (the first outcome counts). */
-const OTHER_OUTCOMES = new Set(['ipam.ip.rejected', 'ipam.pool.accepted', 'ipam.pool.rejected', 'ipam.pool.historyrestored']);
+const OTHER_OUTCOMES = new Set([
+  'ipam.ip.rejected',
+  'ipam.pool.accepted',
+  'ipam.pool.rejected',
+  'ipam.pool.historyrestored',
+]);
 
 function covers(h: Holding, at: AsOf): boolean {
   if (at.seq !== undefined) return h.from.seq <= at.seq && (h.to === null || h.to.seq > at.seq);
@@ -92,7 +97,8 @@ export class AuditProjection {
   applyParsed(seq: number, subject: string, time: number, parsed: unknown): void {
     if (seq <= this.position) return;
     this.position = seq;
-    const folded = subject === 'ipam.ip.allocated' || subject === 'ipam.ip.released' || subject === 'ipam.lb.rejected';
+    const folded =
+      subject === 'ipam.ip.allocated' || subject === 'ipam.ip.released' || subject === 'ipam.lb.rejected';
     if (!folded && !OTHER_OUTCOMES.has(subject)) return;
     const body = parsed as OutcomeBody;
     const causationSeq = typeof body?.causationSeq === 'number' ? body.causationSeq : -1;

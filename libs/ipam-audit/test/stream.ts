@@ -7,14 +7,9 @@
  */
 import 'reflect-metadata';
 import { decide, evolve, initialState, IpamEvent, IpamState } from '../../ipam-domain/src/index.js';
-import { inputCommand, isInputSubject } from '../../../apps/ipam/src/allocator/input-command.js';
+import { inputCommand, serviceCodec } from '../../../apps/ipam/src/allocator/input-command.js';
 import type { InputSubject } from '../../../apps/ipam/src/allocator/subjects.js';
-import {
-  EVENT_TYPE_BY_SUBJECT,
-  OUTCOME_SUBJECTS,
-  outcomeMsgId,
-  outcomeSubject,
-} from '../../../apps/ipam/src/allocator/subjects.js';
+import { OUTCOME_SUBJECTS, outcomeMsgId } from '../../../apps/ipam/src/allocator/subjects.js';
 import { AuditProjection, StoredEvent, VerifyCodec } from '../src/index.js';
 
 export const MAX_BYTES = 64 * 1024;
@@ -26,17 +21,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The service's codec, built from its own input decoding and subject mapping. */
-export const codec: VerifyCodec = {
-  toCommand: (e) =>
-    isInputSubject(e.subject)
-      ? inputCommand(e.subject, e.data, { seq: e.seq, id: e.msgId }, MAX_BYTES)
-      : null,
-  eventType: (subject) =>
-    Object.prototype.hasOwnProperty.call(EVENT_TYPE_BY_SUBJECT, subject)
-      ? EVENT_TYPE_BY_SUBJECT[subject]
-      : null,
-  subjectOf: outcomeSubject,
-};
+export const codec: VerifyCodec = serviceCodec(MAX_BYTES);
 
 export interface InputOptions {
   /** store these bytes as the body instead of JSON.stringify(body) */

@@ -50,7 +50,14 @@ export function parseAddress(text: string): bigint {
         `"${text}" is not an IPv4 address in dotted decimal form (four decimal numbers 0-255, no leading zeros)`,
       );
     }
-    return V4_BASE + BigInt(ipaddr.IPv4.parse(text).toByteArray().reduce((acc, b) => acc * 256 + b, 0));
+    return (
+      V4_BASE +
+      BigInt(
+        ipaddr.IPv4.parse(text)
+          .toByteArray()
+          .reduce((acc, b) => acc * 256 + b, 0),
+      )
+    );
   }
   if (text.includes('%')) {
     throw new AddressSyntaxError(`"${text}" has a zone index; zoned IPv6 addresses are not accepted`);
@@ -74,14 +81,18 @@ export function parseCidr(text: string): Cidr {
   if (typeof text !== 'string') throw new AddressSyntaxError(`"${String(text)}" is not a CIDR`);
   const slash = text.indexOf('/');
   if (slash < 0) {
-    throw new AddressSyntaxError(`"${text}" is not a CIDR: write address/prefix, for example 192.168.100.0/24`);
+    throw new AddressSyntaxError(
+      `"${text}" is not a CIDR: write address/prefix, for example 192.168.100.0/24`,
+    );
   }
   const prefixText = text.slice(slash + 1);
   const key = parseAddress(text.slice(0, slash));
   const family = familyOf(key);
   const bits = bitsOf(family);
   if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText) || Number(prefixText) > bits) {
-    throw new AddressSyntaxError(`"${text}" has prefix length "${prefixText}"; it must be 0-${bits} for IPv${family}`);
+    throw new AddressSyntaxError(
+      `"${text}" has prefix length "${prefixText}"; it must be 0-${bits} for IPv${family}`,
+    );
   }
   const prefixLength = Number(prefixText);
   const hostBits = BigInt(bits - prefixLength);
@@ -115,7 +126,7 @@ function formatV6(key: bigint): string {
   // RFC 5952: compress the longest run (leftmost on a tie) of two or more zero groups.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (parts[i] !== 0) {
       i++;
       continue;

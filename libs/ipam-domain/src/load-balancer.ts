@@ -38,7 +38,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function namePart(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0) reject('InvalidEvent', `metadata.${what} is required and must be a string.`);
+  if (typeof v !== 'string' || v.length === 0)
+    reject('InvalidEvent', `metadata.${what} is required and must be a string.`);
   if (v.includes('/')) reject('InvalidEvent', `metadata.${what} "${v}" must not contain "/".`);
   if (v.length > 253) reject('InvalidEvent', `metadata.${what} is longer than 253 characters.`);
   return v;

@@ -2,10 +2,22 @@
  * The IPPool object (semantics sections 1 and 2): parsing the wire object into a pool definition with
  * bigint ranges, and the canonical spec that is stored in events and returned by queries.
  */
-import { AddressSyntaxError, bitsOf, Cidr, familyOf, formatAddress, formatMask, parseAddress, parseCidr } from './address.js';
+import {
+  AddressSyntaxError,
+  bitsOf,
+  Cidr,
+  familyOf,
+  formatAddress,
+  formatMask,
+  parseAddress,
+  parseCidr,
+} from './address.js';
 import { IpamError, reject } from './errors.js';
 
-export const API_VERSIONS = ['loadbalancer.harvesterhci.io/v1beta1', 'networking.harvesterhci.io/v1beta1'] as const;
+export const API_VERSIONS = [
+  'loadbalancer.harvesterhci.io/v1beta1',
+  'networking.harvesterhci.io/v1beta1',
+] as const;
 export const CANONICAL_API_VERSION = API_VERSIONS[0];
 
 /** One range as written on the wire. */
@@ -98,7 +110,8 @@ export function validatePoolName(name: unknown): string {
 function scopeField(tuple: Record<string, unknown>, key: string, where: string): string {
   const v = tuple[key];
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') reject('InvalidEvent', `${where}.${key} must be a string ("*" matches anything).`);
+  if (typeof v !== 'string')
+    reject('InvalidEvent', `${where}.${key} must be a string ("*" matches anything).`);
   return v;
 }
 
@@ -107,16 +120,23 @@ function parseScope(raw: unknown): ScopeTuple[] {
   const list = Array.isArray(raw) ? raw : [raw];
   return list.map((t, i) => {
     const where = Array.isArray(raw) ? `spec.selector.scope[${i}]` : 'spec.selector.scope';
-    if (!isObject(t)) reject('InvalidEvent', `${where} must be an object with project, namespace and guestCluster.`);
+    if (!isObject(t))
+      reject('InvalidEvent', `${where} must be an object with project, namespace and guestCluster.`);
     for (const key of Object.keys(t)) {
       if (!['project', 'namespace', 'guestCluster', 'cluster'].includes(key)) {
-        reject('InvalidEvent', `${where} has an unknown field "${key}"; use project, namespace and guestCluster.`);
+        reject(
+          'InvalidEvent',
+          `${where} has an unknown field "${key}"; use project, namespace and guestCluster.`,
+        );
       }
     }
     const guestCluster = scopeField(t, 'guestCluster', where);
     const cluster = scopeField(t, 'cluster', where);
     if (t.guestCluster !== undefined && t.cluster !== undefined && guestCluster !== cluster) {
-      reject('InvalidEvent', `${where} gives both guestCluster and cluster with different values; give one of them.`);
+      reject(
+        'InvalidEvent',
+        `${where} gives both guestCluster and cluster with different values; give one of them.`,
+      );
     }
     return {
       project: scopeField(t, 'project', where),
@@ -148,7 +168,10 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
   if (!isObject(raw)) reject('InvalidEvent', `${where} must be an object with a subnet.`);
   for (const key of Object.keys(raw)) {
     if (!['subnet', 'rangeStart', 'rangeEnd', 'gateway'].includes(key)) {
-      reject('InvalidEvent', `${where} has an unknown field "${key}"; use subnet, rangeStart, rangeEnd and gateway.`);
+      reject(
+        'InvalidEvent',
+        `${where} has an unknown field "${key}"; use subnet, rangeStart, rangeEnd and gateway.`,
+      );
     }
   }
   const subnet = raw.subnet;
@@ -173,16 +196,25 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
     if (text === undefined) return null;
     const key = parseAddressIn(text, what, where);
     if (familyOf(key) !== cidr.family) {
-      reject('InvalidRange', `${where}.${what} ${text} is not an IPv${cidr.family} address like its subnet ${subnet}.`);
+      reject(
+        'InvalidRange',
+        `${where}.${what} ${text} is not an IPv${cidr.family} address like its subnet ${subnet}.`,
+      );
     }
     if (key < cidr.network || key > cidr.last) {
       reject('InvalidRange', `${where}.${what} ${text} is outside the subnet ${subnet}.`);
     }
     if (!tiny && key === cidr.network) {
-      reject('InvalidRange', `${where}.${what} ${text} is the network address of ${subnet}; it cannot be used.`);
+      reject(
+        'InvalidRange',
+        `${where}.${what} ${text} is the network address of ${subnet}; it cannot be used.`,
+      );
     }
     if (!tiny && cidr.family === 4 && key === cidr.last) {
-      reject('InvalidRange', `${where}.${what} ${text} is the broadcast address of ${subnet}; it cannot be used.`);
+      reject(
+        'InvalidRange',
+        `${where}.${what} ${text} is the broadcast address of ${subnet}; it cannot be used.`,
+      );
     }
     return key;
   };
@@ -236,12 +268,16 @@ export function parsePool(input: unknown): PoolDefinition {
   if (!isObject(input)) reject('InvalidEvent', 'The body must be an IPPool object with metadata and spec.');
   const pool = input as IPPoolInput;
   if (pool.apiVersion !== undefined && !(API_VERSIONS as readonly unknown[]).includes(pool.apiVersion)) {
-    reject('InvalidEvent', `apiVersion "${String(pool.apiVersion)}" is not supported; use ${API_VERSIONS.join(' or ')}.`);
+    reject(
+      'InvalidEvent',
+      `apiVersion "${String(pool.apiVersion)}" is not supported; use ${API_VERSIONS.join(' or ')}.`,
+    );
   }
   if (pool.kind !== undefined && pool.kind !== 'IPPool') {
     reject('InvalidEvent', `kind "${String(pool.kind)}" is not supported; this subject takes kind IPPool.`);
   }
-  if (!isObject(pool.metadata)) reject('InvalidEvent', 'metadata is required, with the pool name in metadata.name.');
+  if (!isObject(pool.metadata))
+    reject('InvalidEvent', 'metadata is required, with the pool name in metadata.name.');
   const name = validatePoolName(pool.metadata.name);
   if (!isObject(pool.spec)) reject('InvalidEvent', 'spec is required, with spec.ranges.');
   const rawSpec = pool.spec;
@@ -249,8 +285,16 @@ export function parsePool(input: unknown): PoolDefinition {
   const selector = rawSpec.selector ?? {};
   if (!isObject(selector)) reject('InvalidEvent', 'spec.selector must be an object.');
   const priorityRaw = selector.priority ?? 0;
-  if (typeof priorityRaw !== 'number' || !Number.isInteger(priorityRaw) || priorityRaw < 0 || priorityRaw > MAX_PRIORITY) {
-    reject('InvalidEvent', `spec.selector.priority must be a whole number from 0 to ${MAX_PRIORITY}; larger wins.`);
+  if (
+    typeof priorityRaw !== 'number' ||
+    !Number.isInteger(priorityRaw) ||
+    priorityRaw < 0 ||
+    priorityRaw > MAX_PRIORITY
+  ) {
+    reject(
+      'InvalidEvent',
+      `spec.selector.priority must be a whole number from 0 to ${MAX_PRIORITY}; larger wins.`,
+    );
   }
   const network = optionalString(selector, 'network', 'spec.selector') ?? '';
   const scope = parseScope(selector.scope);
@@ -260,7 +304,10 @@ export function parsePool(input: unknown): PoolDefinition {
     reject('InvalidEvent', 'spec.ranges must be a list of ranges.');
   }
   if (!Array.isArray(rawRanges) || rawRanges.length === 0) {
-    reject('InvalidRange', 'spec.ranges is empty: give at least one range, for example {subnet: 192.168.100.0/24}.');
+    reject(
+      'InvalidRange',
+      'spec.ranges is empty: give at least one range, for example {subnet: 192.168.100.0/24}.',
+    );
   }
   const parsed = rawRanges.map((r, i) => parseRange(r, i));
   const ranges = parsed.map((p) => p.def);
@@ -283,7 +330,10 @@ export function parsePool(input: unknown): PoolDefinition {
 
 export function isGlobalScope(scope: ScopeTuple[]): boolean {
   return (
-    scope.length === 1 && scope[0].project === '*' && scope[0].namespace === '*' && scope[0].guestCluster === '*'
+    scope.length === 1 &&
+    scope[0].project === '*' &&
+    scope[0].namespace === '*' &&
+    scope[0].guestCluster === '*'
   );
 }
 

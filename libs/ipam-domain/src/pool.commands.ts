@@ -18,6 +18,10 @@ export type IpamCommand =
   | { type: 'ForceReleaseAddress'; data: { body: unknown }; meta: CommandMeta }
   | { type: 'ImportHistory'; data: { body: unknown }; meta: CommandMeta }
   /** an input that could not be read at all (not JSON, too large): answered with InvalidEvent */
-  | { type: 'RejectInput'; data: { target: 'pool' | 'lb' | 'ip'; name: string; reason: string }; meta: CommandMeta };
+  | {
+      type: 'RejectInput';
+      data: { target: 'pool' | 'lb' | 'ip'; name: string; reason: string };
+      meta: CommandMeta;
+    };
 
 export type IpamCommandType = IpamCommand['type'];

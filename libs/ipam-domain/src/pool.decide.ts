@@ -45,17 +45,42 @@ export function decide(command: IpamCommand, state: IpamState): IpamEvent[] {
     switch (command.type) {
       case 'CreatePool':
       case 'UpdatePool':
-        return [{ type: 'PoolRejected', data: { name: poolNameOf(command.data.pool), code: e.code, reason: e.reason, ...c } }];
+        return [
+          {
+            type: 'PoolRejected',
+            data: { name: poolNameOf(command.data.pool), code: e.code, reason: e.reason, ...c },
+          },
+        ];
       case 'DeletePool':
-        return [{ type: 'PoolRejected', data: { name: poolNameOf(command.data.body), code: e.code, reason: e.reason, ...c } }];
+        return [
+          {
+            type: 'PoolRejected',
+            data: { name: poolNameOf(command.data.body), code: e.code, reason: e.reason, ...c },
+          },
+        ];
       case 'ImportHistory': {
         const pool = (command.data.body as { ipPool?: unknown } | null)?.ipPool;
-        return [{ type: 'PoolRejected', data: { name: typeof pool === 'string' ? pool : '', code: e.code, reason: e.reason, ...c } }];
+        return [
+          {
+            type: 'PoolRejected',
+            data: { name: typeof pool === 'string' ? pool : '', code: e.code, reason: e.reason, ...c },
+          },
+        ];
       }
       case 'RequestLoadBalancer':
-        return [{ type: 'LBRejected', data: { loadBalancer: lbKeyOf(command.data.loadBalancer), code: e.code, reason: e.reason, ...c } }];
+        return [
+          {
+            type: 'LBRejected',
+            data: { loadBalancer: lbKeyOf(command.data.loadBalancer), code: e.code, reason: e.reason, ...c },
+          },
+        ];
       case 'DeleteLoadBalancer':
-        return [{ type: 'LBRejected', data: { loadBalancer: lbKeyOf(command.data.body), code: e.code, reason: e.reason, ...c } }];
+        return [
+          {
+            type: 'LBRejected',
+            data: { loadBalancer: lbKeyOf(command.data.body), code: e.code, reason: e.reason, ...c },
+          },
+        ];
       case 'ForceReleaseAddress': {
         const body = command.data.body as { ip?: unknown; ipPool?: unknown } | null;
         return [
@@ -95,9 +120,13 @@ function decideOrThrow(command: IpamCommand, state: IpamState, c: Causation): Ip
       return importHistory(command.data.body, state, c);
     case 'RejectInput': {
       const { target, name, reason } = command.data;
-      if (target === 'pool') return { type: 'PoolRejected', data: { name, code: 'InvalidEvent', reason, ...c } };
+      if (target === 'pool')
+        return { type: 'PoolRejected', data: { name, code: 'InvalidEvent', reason, ...c } };
       if (target === 'ip') {
-        return { type: 'AddressRejected', data: { ip: name, ipPool: null, code: 'InvalidEvent', reason, ...c } };
+        return {
+          type: 'AddressRejected',
+          data: { ip: name, ipPool: null, code: 'InvalidEvent', reason, ...c },
+        };
       }
       return { type: 'LBRejected', data: { loadBalancer: name, code: 'InvalidEvent', reason, ...c } };
     }
@@ -109,7 +138,10 @@ function createPool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const existing = state.pools.get(def.name);
   if (existing) {
     if (canonicalSpecKey(existing.def.spec) === canonicalSpecKey(def.spec)) {
-      return { type: 'PoolAccepted', data: { name: def.name, change: 'created', spec: existing.def.spec, ...c } };
+      return {
+        type: 'PoolAccepted',
+        data: { name: def.name, change: 'created', spec: existing.def.spec, ...c },
+      };
     }
     throw new IpamError(
       'PoolExists',
@@ -124,7 +156,10 @@ function updatePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const def = parsePool(body);
   const current = state.pools.get(def.name);
   if (!current) {
-    throw new IpamError('UnknownPool', `pool "${def.name}" does not exist; publish PoolCreated to create it.`);
+    throw new IpamError(
+      'UnknownPool',
+      `pool "${def.name}" does not exist; publish PoolCreated to create it.`,
+    );
   }
   validateAgainstOthers(def, otherPools(state, def.name));
   validateUpdateKeepsAllocations(def, current);
@@ -171,7 +206,8 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
   let pool: PoolState | null;
   if (req.ipPool !== null) {
     pool = state.pools.get(req.ipPool) ?? null;
-    if (!pool) throw new IpamError('UnknownPool', `spec.ipPool names pool "${req.ipPool}", which does not exist.`);
+    if (!pool)
+      throw new IpamError('UnknownPool', `spec.ipPool names pool "${req.ipPool}", which does not exist.`);
   } else {
     pool = selectPool(state, req.requirement, req.workloadType);
     if (!pool) {
@@ -222,15 +258,22 @@ function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): Ipam
   const { key } = parseLoadBalancerRef(body);
   const held = state.holdings.get(key);
   if (!held) {
-    throw new IpamError('UnknownLoadBalancer', `load balancer ${key} holds no address; there is nothing to release.`);
+    throw new IpamError(
+      'UnknownLoadBalancer',
+      `load balancer ${key} holds no address; there is nothing to release.`,
+    );
   }
-  return { type: 'IPReleased', data: { loadBalancer: key, ipPool: held.pool, ip: formatAddress(held.ip), ...c } };
+  return {
+    type: 'IPReleased',
+    data: { loadBalancer: key, ipPool: held.pool, ip: formatAddress(held.ip), ...c },
+  };
 }
 
 /** Operator's force-release of an address (Harvester's manuallyReleaseIP): body {ip, ipPool?}. */
 function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const b = (body ?? {}) as { ip?: unknown; ipPool?: unknown };
-  if (typeof b.ip !== 'string') throw new IpamError('InvalidEvent', 'ip is required: the address to release.');
+  if (typeof b.ip !== 'string')
+    throw new IpamError('InvalidEvent', 'ip is required: the address to release.');
   if (b.ipPool !== undefined && b.ipPool !== null && typeof b.ipPool !== 'string') {
     throw new IpamError('InvalidEvent', 'ipPool must be a pool name.');
   }
@@ -249,7 +292,10 @@ function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent 
     if (poolName !== null && pool.def.name !== poolName) continue;
     const lb = pool.allocated.get(formatAddress(key));
     if (lb !== undefined) {
-      return { type: 'IPReleased', data: { loadBalancer: lb, ipPool: pool.def.name, ip: formatAddress(key), forced: true, ...c } };
+      return {
+        type: 'IPReleased',
+        data: { loadBalancer: lb, ipPool: pool.def.name, ip: formatAddress(key), forced: true, ...c },
+      };
     }
   }
   throw new IpamError(
@@ -263,23 +309,36 @@ function importHistory(body: unknown, state: IpamState, c: Causation): IpamEvent
   const b = (body ?? {}) as { ipPool?: unknown; entries?: unknown };
   const name = validatePoolName(b.ipPool);
   const pool = state.pools.get(name);
-  if (!pool) throw new IpamError('UnknownPool', `pool "${name}" does not exist; create it before importing its history.`);
-  if (!Array.isArray(b.entries)) throw new IpamError('InvalidEvent', 'entries must be a list of {ip, loadBalancer}.');
+  if (!pool)
+    throw new IpamError(
+      'UnknownPool',
+      `pool "${name}" does not exist; create it before importing its history.`,
+    );
+  if (!Array.isArray(b.entries))
+    throw new IpamError('InvalidEvent', 'entries must be a list of {ip, loadBalancer}.');
   const entries: Array<{ ip: string; loadBalancer: string }> = [];
   b.entries.forEach((raw: unknown, i: number) => {
     const e = (raw ?? {}) as { ip?: unknown; loadBalancer?: unknown };
-    if (typeof e.ip !== 'string' || typeof e.loadBalancer !== 'string' || !/^[^/]+\/[^/]+$/.test(e.loadBalancer)) {
+    if (
+      typeof e.ip !== 'string' ||
+      typeof e.loadBalancer !== 'string' ||
+      !/^[^/]+\/[^/]+$/.test(e.loadBalancer)
+    ) {
       throw new IpamError('InvalidEvent', `entries[${i}] must be {ip, loadBalancer: "namespace/name"}.`);
     }
     let key: bigint;
     try {
       key = parseAddress(e.ip);
     } catch (err) {
-      if (err instanceof AddressSyntaxError) throw new IpamError('InvalidEvent', `entries[${i}].ip: ${err.message}.`);
+      if (err instanceof AddressSyntaxError)
+        throw new IpamError('InvalidEvent', `entries[${i}].ip: ${err.message}.`);
       throw err;
     }
     if (!isAllocatable(pool, key)) {
-      throw new IpamError('AddressUnavailable', `entries[${i}]: ${e.ip} is not an allocatable address of pool "${name}".`);
+      throw new IpamError(
+        'AddressUnavailable',
+        `entries[${i}]: ${e.ip} is not an allocatable address of pool "${name}".`,
+      );
     }
     entries.push({ ip: formatAddress(key), loadBalancer: e.loadBalancer });
   });

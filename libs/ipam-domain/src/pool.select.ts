@@ -44,7 +44,11 @@ function best(candidates: PoolState[]): PoolState | null {
   return winner;
 }
 
-function matching(state: IpamState, req: Requirement, match: (pool: Tuple, wanted: Tuple) => boolean): PoolState[] {
+function matching(
+  state: IpamState,
+  req: Requirement,
+  match: (pool: Tuple, wanted: Tuple) => boolean,
+): PoolState[] {
   const out: PoolState[] = [];
   for (const pool of state.pools.values()) {
     if (pool.def.global || pool.def.network !== req.network) continue;
@@ -58,7 +62,11 @@ export function globalPool(state: IpamState): PoolState | null {
   return null;
 }
 
-export function selectPool(state: IpamState, req: Requirement, workloadType: 'vm' | 'cluster'): PoolState | null {
+export function selectPool(
+  state: IpamState,
+  req: Requirement,
+  workloadType: 'vm' | 'cluster',
+): PoolState | null {
   const strict = best(matching(state, req, tupleMatches));
   if (strict) return strict;
   const global = globalPool(state);

@@ -2,7 +2,14 @@
  * Migration from Harvester's deprecated `vip-pools` setting (semantics section 8): the setting and the
  * kube-vip records become IPPool objects and history entries. Pure: the caller publishes the result.
  */
-import { AddressSyntaxError, commonPrefix, familyOf, formatCidr, parseAddress, parseCidr } from './address.js';
+import {
+  AddressSyntaxError,
+  commonPrefix,
+  familyOf,
+  formatCidr,
+  parseAddress,
+  parseCidr,
+} from './address.js';
 import { IpamError } from './errors.js';
 import { parsePool, PoolDefinition } from './pool-spec.js';
 
@@ -39,10 +46,14 @@ export interface MigrationPlan {
   totals: Record<string, string>;
 }
 
-function rangeSubnet(startText: string, endText: string): { subnet: string; rangeStart: string; rangeEnd: string } {
+function rangeSubnet(
+  startText: string,
+  endText: string,
+): { subnet: string; rangeStart: string; rangeEnd: string } {
   const a = parseAddress(startText);
   const b = parseAddress(endText);
-  if (familyOf(a) !== familyOf(b)) throw new IpamError('InvalidRange', `${startText} and ${endText} are of different families`);
+  if (familyOf(a) !== familyOf(b))
+    throw new IpamError('InvalidRange', `${startText} and ${endText} are of different families`);
   if (a > b) throw new IpamError('InvalidRange', `${startText} is after ${endText}`);
   let cidr = commonPrefix(a, b);
   // Deviation from Harvester: widen the subnet until neither end is its network (or IPv4 broadcast) address.
@@ -58,20 +69,32 @@ function rangeSubnet(startText: string, endText: string): { subnet: string; rang
 export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): MigrationPlan {
   const plan: MigrationPlan = { pools: [], history: [], problems: [], totals: {} };
   if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) {
-    plan.problems.push({ entry: 'setting', problem: 'the vip-pools setting must be a JSON object: namespace -> CIDRs or ranges' });
+    plan.problems.push({
+      entry: 'setting',
+      problem: 'the vip-pools setting must be a JSON object: namespace -> CIDRs or ranges',
+    });
     return plan;
   }
   const defs = new Map<string, PoolDefinition>();
   for (const [key, value] of Object.entries(setting as Record<string, unknown>)) {
     if (typeof value !== 'string' || value.trim() === '') {
-      plan.problems.push({ entry: `setting ${key}`, problem: 'the value must be a comma-separated list of CIDRs or start-end ranges' });
+      plan.problems.push({
+        entry: `setting ${key}`,
+        problem: 'the value must be a comma-separated list of CIDRs or start-end ranges',
+      });
       continue;
     }
-    const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const hasCidr = items.some((i) => i.includes('/'));
     const hasRange = items.some((i) => i.includes('-'));
     if (hasCidr && hasRange) {
-      plan.problems.push({ entry: `setting ${key}`, problem: 'mixes CIDRs and ranges in one value, which the setting does not allow; split them' });
+      plan.problems.push({
+        entry: `setting ${key}`,
+        problem: 'mixes CIDRs and ranges in one value, which the setting does not allow; split them',
+      });
       continue;
     }
     const ranges: MigratedPool['spec']['ranges'] = [];
@@ -87,7 +110,10 @@ export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): 
         }
       } catch (e) {
         if (e instanceof IpamError || e instanceof AddressSyntaxError) {
-          plan.problems.push({ entry: `setting ${key}: ${item}`, problem: e instanceof IpamError ? e.reason : e.message });
+          plan.problems.push({
+            entry: `setting ${key}: ${item}`,
+            problem: e instanceof IpamError ? e.reason : e.message,
+          });
           continue;
         }
         throw e;

@@ -214,7 +214,8 @@ describe('canonicalText (the fold keys maps by canonical address text)', () => {
     const short = parts.map((p) => p.replace(/^0+(?=.)/, ''));
     for (let i = 0; i < 8; i++) {
       for (let j = i + 1; j <= 8; j++) {
-        if (short.slice(i, j).every((g) => g === '0')) out.push(`${short.slice(0, i).join(':')}::${short.slice(j).join(':')}`);
+        if (short.slice(i, j).every((g) => g === '0'))
+          out.push(`${short.slice(0, i).join(':')}::${short.slice(j).join(':')}`);
       }
     }
     return out;

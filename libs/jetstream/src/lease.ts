@@ -329,7 +329,13 @@ export class KvLease {
   }
 
   private value(expiresAt: number): Uint8Array {
-    const v: LeaseValue = { holder: this.holderId, expiresAt, ttlMs: this.ttlMs, host: hostname(), pid: process.pid };
+    const v: LeaseValue = {
+      holder: this.holderId,
+      expiresAt,
+      ttlMs: this.ttlMs,
+      host: hostname(),
+      pid: process.pid,
+    };
     return encoder.encode(JSON.stringify(v));
   }
 
@@ -344,7 +350,12 @@ export class KvLease {
         rev = await this.kv.create(this.key, data);
       } else {
         const cur = parseLease(entry);
-        if (cur && cur.holder !== this.holderId && cur.expiresAt > this.clock.wallNow() && !this.holderGone(cur)) {
+        if (
+          cur &&
+          cur.holder !== this.holderId &&
+          cur.expiresAt > this.clock.wallNow() &&
+          !this.holderGone(cur)
+        ) {
           return false;
         }
         rev = await this.kv.update(this.key, data, entry.revision, this.requestTimeoutMs);

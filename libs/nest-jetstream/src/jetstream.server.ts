@@ -181,7 +181,10 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   private onLeadership(leader: boolean): void {
     if (leader === this.leader) return;
     this.leader = leader;
-    this.o.logger.info({ leader }, leader ? 'acquired the decider lease' : 'lost the decider lease; standing by');
+    this.o.logger.info(
+      { leader },
+      leader ? 'acquired the decider lease' : 'lost the decider lease; standing by',
+    );
     this.emit('leader', leader);
     this.sessionStale = true;
     this.current?.stop();
@@ -208,7 +211,10 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         ack_wait: nanos(this.o.ackWaitMs),
         max_ack_pending: this.o.maxAckPending,
       });
-      this.o.logger.info({ durable: this.o.durable, startSeq: this.position + 1 }, 'created the durable consumer');
+      this.o.logger.info(
+        { durable: this.o.durable, startSeq: this.position + 1 },
+        'created the durable consumer',
+      );
     } catch (e) {
       // another instance created it at the same moment: use theirs
       await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
@@ -354,7 +360,11 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     if (durable) {
       const settled = ctx.settled();
       if (settled === null) m.ack();
-      else settled.then(() => m.ack(), (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
+      else
+        settled.then(
+          () => m.ack(),
+          (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`),
+        );
     } else {
       ctx.settled()?.catch((e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
     }
@@ -399,7 +409,9 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
               (reply) => this.respond(msg, pattern, reply),
               (e) => this.respond(msg, pattern, { error: { code: 'InternalError', reason: String(e) } }),
             )
-            .catch((e) => this.o.logger.error({ subject: pattern, err: String(e) }, 'could not answer a request'));
+            .catch((e) =>
+              this.o.logger.error({ subject: pattern, err: String(e) }, 'could not answer a request'),
+            );
         },
       });
       this.subscriptions.push(sub);

@@ -3,14 +3,8 @@
  * service's own decoding of inputs: inputCommand), comparing each decision with the recorded outcome.
  */
 import 'reflect-metadata';
-import {
-  verifyReplay,
-  type StoredEvent,
-  type VerifyCodec,
-  type VerifyReport,
-} from '../../../../libs/ipam-audit/src/index.js';
-import { inputCommand, isInputSubject } from '../../../ipam/src/allocator/input-command.js';
-import { EVENT_TYPE_BY_SUBJECT, outcomeSubject } from '../../../ipam/src/allocator/subjects.js';
+import { verifyReplay, type StoredEvent, type VerifyReport } from '../../../../libs/ipam-audit/src/index.js';
+import { serviceCodec } from '../../../ipam/src/allocator/input-command.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, printError, UsageError } from '../io.js';
 import { withClient } from '../nats-client.js';
 import { bool, GLOBAL_HELP, noMorePositionals, parseCommand } from '../options.js';
@@ -45,19 +39,7 @@ export function maxBodyBytes(env: CliIo['env']): number {
 }
 
 /** The codec of the service: its input decoding and its subject mapping. */
-export function serviceCodec(maxBytes: number): VerifyCodec {
-  return {
-    toCommand: (e) =>
-      isInputSubject(e.subject)
-        ? inputCommand(e.subject, e.data, { seq: e.seq, id: e.msgId }, maxBytes)
-        : null,
-    eventType: (subject) =>
-      Object.prototype.hasOwnProperty.call(EVENT_TYPE_BY_SUBJECT, subject)
-        ? EVENT_TYPE_BY_SUBJECT[subject]
-        : null,
-    subjectOf: outcomeSubject,
-  };
-}
+export { serviceCodec };
 
 function compact(body: unknown): string {
   return typeof body === 'string' ? body : JSON.stringify(body);

@@ -22,7 +22,12 @@ export class AllocatorMetrics {
     registers: [this.registry],
   });
 
-  gauge(name: string, help: string, labelNames: string[], collect: (g: Gauge) => void | Promise<void>): Gauge {
+  gauge(
+    name: string,
+    help: string,
+    labelNames: string[],
+    collect: (g: Gauge) => void | Promise<void>,
+  ): Gauge {
     return new Gauge({
       name,
       help,

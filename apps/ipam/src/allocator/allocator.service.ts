@@ -262,7 +262,10 @@ export class AllocatorService {
       events = decide(command, this.state);
     } catch (e) {
       // A bug, not bad input: answer anyway so the input is not left without an outcome.
-      this.logger.error({ seq: command.meta.seq, err: String(e), stack: (e as Error).stack }, 'decide failed');
+      this.logger.error(
+        { seq: command.meta.seq, err: String(e), stack: (e as Error).stack },
+        'decide failed',
+      );
       events = decide(
         {
           type: 'RejectInput',

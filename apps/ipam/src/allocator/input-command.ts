@@ -4,6 +4,7 @@
  * reads every input exactly as the service did.
  */
 import type { IpamCommand } from '../../../../libs/ipam-domain/src/index.js';
+import type { VerifyCodec } from '../../../../libs/ipam-audit/src/index.js';
 import {
   ImportHistoryDto,
   IPPoolDto,
@@ -13,7 +14,7 @@ import {
   ReleaseAddressDto,
 } from '../dto/input.dto.js';
 import { readBody } from '../dto/validate-body.js';
-import { INPUT_SUBJECTS, InputSubject } from './subjects.js';
+import { EVENT_TYPE_BY_SUBJECT, INPUT_SUBJECTS, InputSubject, outcomeSubject } from './subjects.js';
 
 const DTOS: Record<InputSubject, new () => object> = {
   'ipam.pool.created': IPPoolDto,
@@ -32,7 +33,11 @@ export function isInputSubject(subject: string): subject is InputSubject {
 const lenient = new TextDecoder();
 
 function nameFor(subject: InputSubject, value: unknown): string {
-  const v = value as { metadata?: { name?: unknown; namespace?: unknown }; ipPool?: unknown; ip?: unknown } | null;
+  const v = value as {
+    metadata?: { name?: unknown; namespace?: unknown };
+    ipPool?: unknown;
+    ip?: unknown;
+  } | null;
   if (subject.startsWith('ipam.pool.')) {
     const n = v?.metadata?.name ?? v?.ipPool;
     return typeof n === 'string' ? n : '';
@@ -80,4 +85,19 @@ export function inputCommand(
     default:
       return { type, data: { body: value }, meta };
   }
+}
+
+/** The service's codec for replay verification: its input decoding and its subject mapping. */
+export function serviceCodec(maxBytes: number): VerifyCodec {
+  return {
+    toCommand: (e) =>
+      isInputSubject(e.subject)
+        ? inputCommand(e.subject, e.data, { seq: e.seq, id: e.msgId }, maxBytes)
+        : null,
+    eventType: (subject) =>
+      Object.prototype.hasOwnProperty.call(EVENT_TYPE_BY_SUBJECT, subject)
+        ? EVENT_TYPE_BY_SUBJECT[subject]
+        : null,
+    subjectOf: outcomeSubject,
+  };
 }

@@ -61,7 +61,10 @@ export class QueryController {
     const view = loadBalancerView(this.allocator.state, `${namespace}/${name}`);
     if (!view) {
       return {
-        error: { code: 'UnknownLoadBalancer', reason: `load balancer ${namespace}/${name} holds no address.` },
+        error: {
+          code: 'UnknownLoadBalancer',
+          reason: `load balancer ${namespace}/${name} holds no address.`,
+        },
       };
     }
     return view;
@@ -125,7 +128,8 @@ function asOfOf(body: Record<string, unknown>): { value: AsOf | undefined } | Re
     return { value: { time: t } };
   }
   if (seq !== undefined) {
-    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return invalid('seq must be a stream sequence (>= 1)');
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)
+      return invalid('seq must be a stream sequence (>= 1)');
     return { value: { seq } };
   }
   return { value: undefined };

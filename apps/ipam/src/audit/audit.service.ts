@@ -21,10 +21,7 @@ export class AuditService {
   private times: number[] = [];
   private readonly store: EventStore;
 
-  constructor(
-    @Inject(NATS_CONNECTION) nc: NatsConnection,
-    @Inject(IPAM_CONFIG) config: IpamEnv,
-  ) {
+  constructor(@Inject(NATS_CONNECTION) nc: NatsConnection, @Inject(IPAM_CONFIG) config: IpamEnv) {
     this.store = new EventStore(nc, config.IPAM_STREAM);
   }
 

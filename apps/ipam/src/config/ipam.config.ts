@@ -29,7 +29,9 @@ export class IpamEnv {
   })
   NATS_URL = 'nats://127.0.0.1:4222';
 
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_STREAM must be a stream name of letters, digits, "-" and "_"' })
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'IPAM_STREAM must be a stream name of letters, digits, "-" and "_"',
+  })
   IPAM_STREAM = 'IPAM';
 
   @Transform(toInt)
@@ -38,10 +40,14 @@ export class IpamEnv {
   @Max(5, { message: 'IPAM_STREAM_REPLICAS must be a whole number from 1 to 5' })
   IPAM_STREAM_REPLICAS = 1;
 
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_CONSUMER must be a consumer name of letters, digits, "-" and "_"' })
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'IPAM_CONSUMER must be a consumer name of letters, digits, "-" and "_"',
+  })
   IPAM_CONSUMER = 'ipam-allocator';
 
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'IPAM_LEASE_BUCKET must be a KV bucket name of letters, digits, "-" and "_"' })
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'IPAM_LEASE_BUCKET must be a KV bucket name of letters, digits, "-" and "_"',
+  })
   IPAM_LEASE_BUCKET = 'ipam-leader';
 
   @Transform(toInt)
@@ -67,7 +73,9 @@ export class IpamEnv {
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
-  @Matches(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'IPAM_INSTANCE_ID must be letters, digits, ".", "-" and "_"' })
+  @Matches(/^[A-Za-z0-9_.-]{1,128}$/, {
+    message: 'IPAM_INSTANCE_ID must be letters, digits, ".", "-" and "_"',
+  })
   IPAM_INSTANCE_ID = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
 
   /** path of a NATS credentials (.creds) file */

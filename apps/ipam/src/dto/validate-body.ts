@@ -12,9 +12,16 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 function flatten(errors: ValidationError[], prefix = ''): string[] {
   const out: string[] = [];
   for (const e of errors) {
-    const path = prefix === '' ? e.property : /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`;
+    const path =
+      prefix === ''
+        ? e.property
+        : /^\d+$/.test(e.property)
+          ? `${prefix}[${e.property}]`
+          : `${prefix}.${e.property}`;
     for (const message of Object.values(e.constraints ?? {})) {
-      out.push(message.startsWith(e.property) ? `${path}${message.slice(e.property.length)}` : `${path}: ${message}`);
+      out.push(
+        message.startsWith(e.property) ? `${path}${message.slice(e.property.length)}` : `${path}: ${message}`,
+      );
     }
     if (e.children && e.children.length > 0) out.push(...flatten(e.children, path));
   }
@@ -23,7 +30,10 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 
 export function parseJsonBody(data: Uint8Array, maxBytes: number): BodyResult {
   if (data.length > maxBytes) {
-    return { ok: false, reason: `the body is ${data.length} bytes, more than the limit of ${maxBytes} bytes` };
+    return {
+      ok: false,
+      reason: `the body is ${data.length} bytes, more than the limit of ${maxBytes} bytes`,
+    };
   }
   let text: string;
   try {
@@ -43,7 +53,10 @@ export function parseJsonBody(data: Uint8Array, maxBytes: number): BodyResult {
   return { ok: true, value: value as Record<string, unknown> };
 }
 
-export function validateShape<T extends object>(dto: new () => T, value: Record<string, unknown>): string | null {
+export function validateShape<T extends object>(
+  dto: new () => T,
+  value: Record<string, unknown>,
+): string | null {
   const errors = validateSync(plainToInstance(dto, value) as object, {
     forbidUnknownValues: false,
     validationError: { target: false, value: false },

@@ -22,12 +22,23 @@ export class AuditController {
   address(@Param('ip') ip: string, @Query(queryPipe) q: AsOfQuery) {
     const canonical = addressParam(ip);
     const at = asOf(q);
-    return { ip: canonical, ...(q.at ? { at: q.at } : {}), ...(q.seq ? { seq: q.seq } : {}), holders: this.audit.projection.address(canonical, at) };
+    return {
+      ip: canonical,
+      ...(q.at ? { at: q.at } : {}),
+      ...(q.seq ? { seq: q.seq } : {}),
+      holders: this.audit.projection.address(canonical, at),
+    };
   }
 
   @Get('loadbalancers/:namespace/:name')
-  @ApiOperation({ summary: 'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=)' })
-  loadBalancer(@Param('namespace') namespace: string, @Param('name') name: string, @Query(queryPipe) q: AsOfQuery) {
+  @ApiOperation({
+    summary: 'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=)',
+  })
+  loadBalancer(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Query(queryPipe) q: AsOfQuery,
+  ) {
     const key = lbParam(namespace, name);
     return { loadBalancer: key, entries: this.audit.projection.loadBalancer(key, asOf(q)) };
   }

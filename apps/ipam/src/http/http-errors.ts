@@ -1,5 +1,11 @@
 import { BadRequestException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
-import { AddressSyntaxError, IpamError, formatAddress, parseAddress, validatePoolName } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  AddressSyntaxError,
+  IpamError,
+  formatAddress,
+  parseAddress,
+  validatePoolName,
+} from '../../../../libs/ipam-domain/src/index.js';
 
 /** 400 with what is wrong. */
 export function badRequest(reason: string): BadRequestException {

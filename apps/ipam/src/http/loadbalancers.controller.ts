@@ -28,7 +28,10 @@ export class LoadBalancersController {
 
   @Put(':namespace/:name')
   @ApiOperation({ summary: 'Request an address (publishes LBRequested and waits for its outcome)' })
-  @ApiBody({ required: false, description: 'a LoadBalancer object (annotations, spec.ipPool, spec.ip); metadata is taken from the path' })
+  @ApiBody({
+    required: false,
+    description: 'a LoadBalancer object (annotations, spec.ipPool, spec.ip); metadata is taken from the path',
+  })
   @ApiResponse({ status: 200, description: 'the ipam.ip.allocated outcome' })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
   async request(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
@@ -49,8 +52,11 @@ export class LoadBalancersController {
   @ApiResponse({ status: 404, description: 'it holds no address' })
   async release(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);
-    if (!this.allocator.state.holdings.has(key)) throw notFound('UnknownLoadBalancer', `load balancer ${key} holds no address.`);
-    const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.deleted', { metadata: { namespace, name } });
+    if (!this.allocator.state.holdings.has(key))
+      throw notFound('UnknownLoadBalancer', `load balancer ${key} holds no address.`);
+    const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.deleted', {
+      metadata: { namespace, name },
+    });
     if (outcome.type !== 'IPReleased') throw rejected({ ...(outcome.data as object), seq });
     return outcome.data;
   }

@@ -34,7 +34,9 @@ export class PoolsController {
   }
 
   @Put('pools/:name')
-  @ApiOperation({ summary: 'Create or replace a pool (publishes PoolCreated or PoolUpdated and waits for its outcome)' })
+  @ApiOperation({
+    summary: 'Create or replace a pool (publishes PoolCreated or PoolUpdated and waits for its outcome)',
+  })
   @ApiConsumes('application/json', 'application/yaml')
   @ApiBody({ description: 'an IPPool object (shared/spec/semantics.md section 1), as JSON or YAML' })
   @ApiResponse({ status: 201, description: 'created' })
@@ -57,12 +59,17 @@ export class PoolsController {
     obj.metadata = { ...(obj.metadata ?? {}) };
     if (obj.metadata.name === undefined) obj.metadata.name = name;
     if (obj.metadata.name !== name) {
-      throw badRequest(`metadata.name "${String(obj.metadata.name)}" does not match the path's name "${name}"`);
+      throw badRequest(
+        `metadata.name "${String(obj.metadata.name)}" does not match the path's name "${name}"`,
+      );
     }
     const problem = validateShape(IPPoolDto, obj as Record<string, unknown>);
     if (problem !== null) throw badRequest(problem);
     const existed = this.allocator.state.pools.has(name);
-    const { outcome, seq } = await this.publisher.publishAndWait(existed ? 'ipam.pool.updated' : 'ipam.pool.created', obj);
+    const { outcome, seq } = await this.publisher.publishAndWait(
+      existed ? 'ipam.pool.updated' : 'ipam.pool.created',
+      obj,
+    );
     if (outcome.type !== 'PoolAccepted') throw rejected({ ...(outcome.data as object), seq });
     const current = this.allocator.state.pools.get(name);
     res.status(existed ? 200 : 201);
@@ -75,7 +82,8 @@ export class PoolsController {
   @ApiResponse({ status: 422, description: 'rejected, e.g. PoolInUse' })
   async delete(@Param('name') name: string) {
     poolNameParam(name);
-    if (!this.allocator.state.pools.has(name)) throw notFound('UnknownPool', `pool "${name}" does not exist.`);
+    if (!this.allocator.state.pools.has(name))
+      throw notFound('UnknownPool', `pool "${name}" does not exist.`);
     const { outcome, seq } = await this.publisher.publishAndWait('ipam.pool.deleted', { metadata: { name } });
     if (outcome.type !== 'PoolAccepted') throw rejected({ ...(outcome.data as object), seq });
     return outcome.data;

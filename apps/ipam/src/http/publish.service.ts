@@ -19,7 +19,10 @@ export class PublishService {
   ) {}
 
   /** Publishes the input with a fresh Nats-Msg-Id and resolves with its outcome. */
-  async publishAndWait(subject: InputSubject, body: unknown): Promise<{ seq: number; msgId: string; outcome: IpamEvent }> {
+  async publishAndWait(
+    subject: InputSubject,
+    body: unknown,
+  ): Promise<{ seq: number; msgId: string; outcome: IpamEvent }> {
     const msgId = `http-${randomUUID()}`;
     const ack = await this.js.publish(subject, JSON.stringify(body), { msgID: msgId, timeout: 10_000 });
     const outcome = await this.allocator.waitForOutcome(ack.seq, OUTCOME_TIMEOUT_MS);

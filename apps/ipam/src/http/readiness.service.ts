@@ -41,10 +41,15 @@ export class ReadinessService implements OnModuleInit {
     this.metrics.gauge('ipam_pool_allocated', 'Allocated addresses of the pool', ['pool'], (g) => {
       for (const p of pools()) g.set({ pool: p.def.name }, p.allocated.size);
     });
-    this.metrics.gauge('ipam_consumer_lag_messages', 'Messages in the stream not yet read by this instance', [], async (g) => {
-      const r = await this.check();
-      if (r.lag !== null) g.set(r.lag);
-    });
+    this.metrics.gauge(
+      'ipam_consumer_lag_messages',
+      'Messages in the stream not yet read by this instance',
+      [],
+      async (g) => {
+        const r = await this.check();
+        if (r.lag !== null) g.set(r.lag);
+      },
+    );
     this.metrics.gauge('ipam_leader', '1 when this instance holds the decider lease', [], (g) => {
       g.set(this.server.leader ? 1 : 0);
     });
