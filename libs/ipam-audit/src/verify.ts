@@ -2,10 +2,13 @@
  * Replay verification: re-decide every input of a stream with this build, starting from an empty
  * state, and compare each decision with the outcome the stream recorded for that input.
  *
- * Two passes over the stored events: the first indexes the first recorded outcome of every input (an
- * outcome is stored after its input), the second decides the inputs in order and compares. The state
- * evolves with the recorded outcomes, so a divergence is reported where it happens and does not hide
- * or cause later ones; the report names the first.
+ * One pass over the stored events, with the allocator's own rule: inputs wait in stream order, the
+ * first outcome stored for an input (JSON with a numeric causationSeq below its own sequence) is its
+ * answer, and answers are applied in the order of the inputs they answer. When the oldest waiting
+ * input has its answer, it is decided on the current state and compared with the recorded text; the
+ * state then evolves with the recorded outcome (this build's decision when they match, the recorded
+ * body when they differ), so a divergence is reported where it happens and does not hide or cause
+ * later ones; the report names the first. Inputs still waiting at the end of the stream are unanswered.
  */
 import { decide, evolve, initialState, IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
 import type { StoredEvent } from './stored-event.js';
@@ -37,69 +40,181 @@ export interface VerifyCodec {
   subjectOf(event: IpamEvent): string;
 }
 
+/** The first recorded outcome of an input, as read from the stream. */
+interface Recorded {
+  seq: number;
+  subject: string;
+  type: IpamEvent['type'];
+  text: string;
+  /** JSON.parse(text) */
+  body: unknown;
+}
+
+/** An input waiting for its turn (its own answer, or the answers of the inputs before it). */
+interface Pending {
+  seq: number;
+  subject: string;
+  command: IpamCommand;
+  /** its first recorded outcome, once read */
+  recorded: Recorded | null;
+  /** this build's decision on the state as of its turn (computed once it is the oldest) */
+  decided: IpamEvent | null;
+  decidedSubject: string;
+  decidedText: string;
+}
+
 const decoder = new TextDecoder();
 
+/**
+ * Verifies a stream read once, in stream order, by `read()` (called once).
+ * `onProgress(seq)` is called at every 10,000th event read.
+ */
 export async function verifyReplay(
   read: () => AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
   codec: VerifyCodec,
   onProgress?: (seq: number) => void,
 ): Promise<VerifyReport> {
-  // Pass 1: the first recorded outcome of each input.
-  const recorded = new Map<number, { seq: number; subject: string; text: string }>();
-  for await (const e of read()) {
-    const type = codec.eventType(e.subject);
-    if (type === null) continue;
-    const text = decoder.decode(e.data);
-    // read as the service reads an outcome: JSON with a numeric causationSeq, answering an earlier input
-    let causation: unknown;
-    try {
-      causation = (JSON.parse(text) as { causationSeq?: unknown } | null)?.causationSeq;
-    } catch {
-      continue;
-    }
-    if (typeof causation !== 'number' || causation >= e.seq) continue;
-    if (!recorded.has(causation)) recorded.set(causation, { seq: e.seq, subject: e.subject, text });
-  }
-  // Pass 2: decide every input in order and compare.
   const state = initialState();
-  const report: VerifyReport = { inputs: 0, matched: 0, unanswered: [], firstDivergence: null, divergences: 0 };
-  let n = 0;
-  for await (const e of read()) {
-    if (onProgress && ++n % 10_000 === 0) onProgress(e.seq);
-    const command = codec.toCommand(e);
-    if (command === null) continue;
-    report.inputs++;
-    const [decided] = decide(command, state);
-    const decidedText = JSON.stringify(decided.data);
-    const decidedSubject = codec.subjectOf(decided);
-    const rec = recorded.get(e.seq);
-    if (!rec) {
-      report.unanswered.push(e.seq);
-      continue;
+  const report: VerifyReport = {
+    inputs: 0,
+    matched: 0,
+    unanswered: [],
+    firstDivergence: null,
+    divergences: 0,
+  };
+  /** the inputs not decided yet, in stream order: queue[head..] (sorted by seq) */
+  let queue: Pending[] = [];
+  let head = 0;
+
+  /** The oldest waiting input's decision on the current state (once per input: decide is pure). */
+  const decideHead = (p: Pending): IpamEvent => {
+    if (p.decided === null) {
+      const [decided] = decide(p.command, state);
+      p.decided = decided;
+      p.decidedSubject = codec.subjectOf(decided);
+      p.decidedText = JSON.stringify(decided.data);
     }
-    if (rec.subject === decidedSubject && rec.text === decidedText) {
+    return p.decided;
+  };
+
+  /** Drops the oldest waiting input. */
+  const pop = (): void => {
+    queue[head] = undefined as unknown as Pending;
+    head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head >= 4096 && head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  };
+
+  /** The oldest waiting input is answered (or, at the end, has no answer): compare, evolve, drop it. */
+  const settleHead = (p: Pending): void => {
+    const decided = decideHead(p);
+    pop();
+    const rec = p.recorded;
+    if (rec === null) {
+      report.unanswered.push(p.seq);
+      return;
+    }
+    if (rec.subject === p.decidedSubject && rec.text === p.decidedText) {
       report.matched++;
       evolve(state, decided);
-      continue;
+      return;
     }
     report.divergences++;
-    let recordedBody: unknown = rec.text;
-    try {
-      recordedBody = JSON.parse(rec.text);
-    } catch {
-      // keep the text
-    }
     if (report.firstDivergence === null) {
       report.firstDivergence = {
-        inputSeq: e.seq,
-        inputSubject: e.subject,
-        recorded: { seq: rec.seq, subject: rec.subject, body: recordedBody },
-        decided: { subject: decidedSubject, body: decided.data },
+        inputSeq: p.seq,
+        inputSubject: p.subject,
+        recorded: { seq: rec.seq, subject: rec.subject, body: rec.body },
+        decided: { subject: p.decidedSubject, body: decided.data },
       };
     }
     // Go on from what the stream recorded: that is the state later inputs were decided on.
-    const type = codec.eventType(rec.subject);
-    if (type !== null && typeof recordedBody === 'object') evolve(state, { type, data: recordedBody } as IpamEvent);
-  }
+    if (typeof rec.body === 'object') evolve(state, { type: rec.type, data: rec.body } as IpamEvent);
+  };
+
+  /** Decides every waiting input whose answer is known and whose turn it is. */
+  const drain = (): void => {
+    while (head < queue.length && queue[head].recorded !== null) settleHead(queue[head]);
+  };
+
+  /** The waiting input at `seq`, or undefined (never an input, or already decided). */
+  const waiting = (seq: number): Pending | undefined => {
+    let lo = head;
+    let hi = queue.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = queue[mid].seq;
+      if (s === seq) return queue[mid];
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
+
+  const onOutcome = (e: StoredEvent, type: IpamEvent['type']): void => {
+    const text = decoder.decode(e.data);
+    // The common case: the answer to the oldest waiting input, exactly as this build decides it. Text
+    // equal to this build's JSON has this build's causationSeq: that input's sequence (checked), which is
+    // below e.seq; and the oldest waiting input has no answer yet, so this is its first one.
+    if (head < queue.length) {
+      const oldest = queue[head];
+      const decided = decideHead(oldest);
+      if (
+        text === oldest.decidedText &&
+        e.subject === oldest.decidedSubject &&
+        (decided.data as { causationSeq?: unknown }).causationSeq === oldest.seq
+      ) {
+        report.matched++;
+        pop();
+        evolve(state, decided);
+        drain();
+        return;
+      }
+    }
+    // Otherwise read it as the service reads an outcome: JSON with a numeric causationSeq, answering
+    // an earlier input; the first such outcome of an input is its answer.
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const causation = (body as { causationSeq?: unknown } | null)?.causationSeq;
+    if (typeof causation !== 'number' || causation >= e.seq) return;
+    const p = waiting(causation);
+    if (p === undefined || p.recorded !== null) return;
+    p.recorded = { seq: e.seq, subject: e.subject, type, text, body };
+    if (p === queue[head]) drain();
+  };
+
+  let n = 0;
+  const onEvent = (e: StoredEvent): void => {
+    if (onProgress && ++n % 10_000 === 0) onProgress(e.seq);
+    const type = codec.eventType(e.subject);
+    if (type !== null) onOutcome(e, type);
+    const command = codec.toCommand(e);
+    if (command === null) return;
+    report.inputs++;
+    queue.push({
+      seq: e.seq,
+      subject: e.subject,
+      command,
+      recorded: null,
+      decided: null,
+      decidedSubject: '',
+      decidedText: '',
+    });
+  };
+  const source = read();
+  if (Symbol.asyncIterator in source) for await (const e of source) onEvent(e);
+  else for (const e of source) onEvent(e);
+  // The end of the stream: every input still waiting is decided in order; those with no answer are
+  // unanswered (and the state does not evolve with them).
+  while (head < queue.length) settleHead(queue[head]);
   return report;
 }

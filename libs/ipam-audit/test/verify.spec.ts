@@ -76,7 +76,7 @@ describe('a clean stream verifies', () => {
     });
   });
 
-  it('reads an async source twice (as from EventStore.read) and reports progress every 10,000 events', async () => {
+  it('reads an async source once (as from EventStore.read) and reports progress every 10,000 events', async () => {
     let reads = 0;
     const progress: number[] = [];
     // 6,000 events of the stream, then 5,000 messages on a subject that is neither input nor outcome
@@ -95,7 +95,7 @@ describe('a clean stream verifies', () => {
       codec,
       (seq) => progress.push(seq),
     );
-    expect(reads).toBe(2);
+    expect(reads).toBe(1);
     expect(progress).toEqual([10_000]);
     expect(report).toMatchObject({ inputs: 3000, matched: 3000, divergences: 0 });
   });

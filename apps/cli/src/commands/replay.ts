@@ -96,14 +96,12 @@ export async function replayCommand(
         { cause: e },
       );
     }
-    const progress = createProgress(io.stderr, 'replay', 2 * last, progressOptions);
-    let pass = 0;
+    const progress = createProgress(io.stderr, 'replay', last, progressOptions);
     const read = (): AsyncIterable<StoredEvent> => {
-      const thisPass = ++pass;
       const source = client.store.read({ fromSeq: 1, toSeq: last });
       return (async function* () {
         for await (const m of source) {
-          progress.update((thisPass - 1) * last + m.seq, `pass ${thisPass} of 2, seq ${m.seq} of ${last}`);
+          progress.update(m.seq, `seq ${m.seq} of ${last}`);
           yield { seq: m.seq, subject: m.subject, time: m.time.getTime(), msgId: m.msgId, data: m.data };
         }
       })();
