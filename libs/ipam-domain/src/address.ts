@@ -13,8 +13,6 @@ import ipaddr from 'ipaddr.js';
 export type Family = 4 | 6;
 
 export const V4_BASE = 1n << 128n;
-const V4_MAX = (1n << 32n) - 1n;
-const V6_MAX = (1n << 128n) - 1n;
 
 export interface Cidr {
   family: Family;
@@ -267,9 +265,6 @@ export function formatMask(family: Family, prefixLength: number): string {
   return formatAddress(family === 4 ? V4_BASE + ones : ones);
 }
 
-export function isValidKey(key: bigint): boolean {
-  return key >= 0n && (key <= V6_MAX || (key >= V4_BASE && key - V4_BASE <= V4_MAX));
-}
 
 /** The smallest CIDR that contains both addresses (same family). */
 export function commonPrefix(a: bigint, b: bigint): Cidr {

@@ -20,7 +20,13 @@ export type IpamCommand =
   /** an input that could not be read at all (not JSON, too large): answered with InvalidEvent */
   | {
       type: 'RejectInput';
-      data: { target: 'pool' | 'lb' | 'ip'; name: string; reason: string };
+      /** `code` defaults to InvalidEvent; InternalError when the service failed to decide an input */
+      data: {
+        target: 'pool' | 'lb' | 'ip';
+        name: string;
+        reason: string;
+        code?: 'InvalidEvent' | 'InternalError';
+      };
       meta: CommandMeta;
     };
 

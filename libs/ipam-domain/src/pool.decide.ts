@@ -120,15 +120,15 @@ function decideOrThrow(command: IpamCommand, state: IpamState, c: Causation): Ip
       return importHistory(command.data.body, state, c);
     case 'RejectInput': {
       const { target, name, reason } = command.data;
-      if (target === 'pool')
-        return { type: 'PoolRejected', data: { name, code: 'InvalidEvent', reason, ...c } };
+      const code = command.data.code ?? 'InvalidEvent';
+      if (target === 'pool') return { type: 'PoolRejected', data: { name, code, reason, ...c } };
       if (target === 'ip') {
         return {
           type: 'AddressRejected',
-          data: { ip: name, ipPool: null, code: 'InvalidEvent', reason, ...c },
+          data: { ip: name, ipPool: null, code, reason, ...c },
         };
       }
-      return { type: 'LBRejected', data: { loadBalancer: name, code: 'InvalidEvent', reason, ...c } };
+      return { type: 'LBRejected', data: { loadBalancer: name, code, reason, ...c } };
     }
   }
 }

@@ -2,7 +2,7 @@
  * semantics.md section 7 (releasing), the operator's ForceReleaseAddress, ImportHistory (the vip-pools
  * migration's history), and inputs that cannot be served (InvalidEvent).
  */
-import { IpamCommand, poolViews } from '../src/index.js';
+import { decide, initialState, IpamCommand, poolViews } from '../src/index.js';
 import { globalPool, pool, World } from './support.js';
 
 const P24 = globalPool('p', '10.0.0.0/24');
@@ -278,5 +278,41 @@ describe('inputs that cannot be served', () => {
     const e = w.send(w.cmd.requestRaw(body));
     expect(e).toMatchObject({ type: 'LBRejected', data: { code: 'InvalidEvent' } });
     expect(w.status('p').available).toBe(253);
+  });
+});
+
+describe('RejectInput with a code', () => {
+  it('answers InternalError on the rejection subject of the input, defaulting to InvalidEvent', () => {
+    const state = initialState();
+    const meta = { seq: 7, id: 'm-7' };
+    expect(
+      decide(
+        {
+          type: 'RejectInput',
+          data: { target: 'ip', name: '10.0.0.7', reason: 'boom', code: 'InternalError' },
+          meta,
+        },
+        state,
+      ),
+    ).toEqual([
+      {
+        type: 'AddressRejected',
+        data: {
+          ip: '10.0.0.7',
+          ipPool: null,
+          code: 'InternalError',
+          reason: 'boom',
+          causationSeq: 7,
+          causationId: 'm-7',
+        },
+      },
+    ]);
+    expect(
+      decide({ type: 'RejectInput', data: { target: 'lb', name: 'a/b', reason: 'bad' }, meta }, state)[0]
+        .data,
+    ).toMatchObject({
+      code: 'InvalidEvent',
+      loadBalancer: 'a/b',
+    });
   });
 });

@@ -270,8 +270,14 @@ export class AllocatorService {
         {
           type: 'RejectInput',
           data: {
-            target: command.type.endsWith('Pool') || command.type === 'ImportHistory' ? 'pool' : 'lb',
+            target:
+              command.type.endsWith('Pool') || command.type === 'ImportHistory'
+                ? 'pool'
+                : command.type === 'ForceReleaseAddress'
+                  ? 'ip'
+                  : 'lb',
             name: '',
+            code: 'InternalError',
             reason: `internal error while deciding this event: ${String(e)}`,
           },
           meta: command.meta,

@@ -33,7 +33,6 @@ export const EVENT_TYPE_BY_SUBJECT: Record<string, IpamEventType> = Object.fromE
   Object.entries(OUTCOME_SUBJECTS).map(([type, subject]) => [subject, type as IpamEventType]),
 );
 
-export const STREAM_SUBJECTS = ['ipam.pool.>', 'ipam.lb.>', 'ipam.ip.>'];
 
 export const QUERY_SUBJECTS = {
   pools: 'ipam.query.pools',
@@ -44,10 +43,6 @@ export const QUERY_SUBJECTS = {
   auditLoadBalancer: 'ipam.query.audit.lb',
 } as const;
 
-/** Which rejection subject answers an input that could not be read (by its subject). */
-export function rejectionTarget(subject: InputSubject): 'pool' | 'lb' {
-  return subject.startsWith('ipam.pool.') ? 'pool' : 'lb';
-}
 
 /** Nats-Msg-Id of the outcome of the input at `seq`: the same on every instance and every retry. */
 export function outcomeMsgId(stream: string, seq: number): string {
