@@ -265,7 +265,6 @@ export function formatMask(family: Family, prefixLength: number): string {
   return formatAddress(family === 4 ? V4_BASE + ones : ones);
 }
 
-
 /** The smallest CIDR that contains both addresses (same family). */
 export function commonPrefix(a: bigint, b: bigint): Cidr {
   const family = familyOf(a);

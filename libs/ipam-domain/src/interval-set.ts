@@ -63,9 +63,28 @@ export class IntervalSet {
     return next < this.starts.length ? this.starts[next] : null;
   }
 
-  /** Adds one key; returns false when it was already a member. */
+  /** Adds one key; returns false when it was already a member. Touches at most two intervals. */
   add(x: bigint): boolean {
-    return this.addRange(x, x) > 0n;
+    const starts = this.starts;
+    const ends = this.ends;
+    const i = this.floorIndex(x);
+    if (i >= 0 && x <= ends[i]) return false;
+    const joinsLeft = i >= 0 && ends[i] + 1n === x;
+    const joinsRight = i + 1 < starts.length && starts[i + 1] === x + 1n;
+    if (joinsLeft && joinsRight) {
+      ends[i] = ends[i + 1];
+      starts.splice(i + 1, 1);
+      ends.splice(i + 1, 1);
+    } else if (joinsLeft) {
+      ends[i] = x;
+    } else if (joinsRight) {
+      starts[i + 1] = x;
+    } else {
+      starts.splice(i + 1, 0, x);
+      ends.splice(i + 1, 0, x);
+    }
+    this.count += 1n;
+    return true;
   }
 
   /** Adds [a, b]; returns how many keys were new. */

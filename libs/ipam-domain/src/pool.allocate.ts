@@ -42,7 +42,7 @@ export function fromHistory(pool: PoolState, loadBalancer: string): bigint | nul
   let bestSeq = -1;
   for (const text of keys) {
     const entry = pool.history.get(text);
-    if (!entry || entry.seq <= bestSeq) continue;
+    if (!entry || entry.loadBalancer !== loadBalancer || entry.seq <= bestSeq) continue;
     const k = decodeAddress(text);
     if (isAllocatable(pool, k) && isFree(pool, k)) {
       bestKey = k;

@@ -81,11 +81,11 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     }
     case 'IPAllocated': {
       const { loadBalancer, ipPool, ip } = event.data;
+      // a repeated request, answered with the address it already holds
+      if (state.holdings.has(loadBalancer)) return state;
       const pool = state.pools.get(ipPool);
       const key = safeDecode(ip);
       if (!pool || key === null) return state;
-      const held = state.holdings.get(loadBalancer);
-      if (held) return state; // a repeated request answered with the address it already holds
       const i = rangeIndexOf(pool, key);
       if (i < 0 || !pool.free[i].delete(key)) return state;
       const text = canonicalText(ip, key);
@@ -106,7 +106,11 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       state.holdings.delete(loadBalancer);
       const i = rangeIndexOf(pool, key);
       if (i >= 0) pool.free[i].add(key);
-      addHistory(pool, text, loadBalancer, causationSeq);
+      // an allocated address has no history entry (allocation removes it): no previous holder to unindex
+      pool.history.set(text, { loadBalancer, seq: causationSeq });
+      const list = pool.historyByLb.get(loadBalancer);
+      if (list) list.push(text);
+      else pool.historyByLb.set(loadBalancer, [text]);
       return state;
     }
     case 'HistoryImported': {
