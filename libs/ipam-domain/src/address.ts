@@ -108,8 +108,11 @@ let lastText = '';
 export function formatAddress(key: bigint): string {
   if (key === lastKey) return lastText;
   const text = key >= V4_BASE ? formatV4(Number(key - V4_BASE)) : formatV6(key);
-  lastKey = key;
-  lastText = text;
+  // the memo answers decodeAddress too: never for text the strict parser refuses (IPv4-mapped)
+  if (key >= V4_BASE || key >> 32n !== MAPPED_PREFIX) {
+    lastKey = key;
+    lastText = text;
+  }
   return text;
 }
 

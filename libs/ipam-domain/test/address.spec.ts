@@ -239,3 +239,12 @@ describe('canonicalText (the fold keys maps by canonical address text)', () => {
     expect(canonicalText('10.0.0.7', decodeAddress('10.0.0.7'))).toBe('10.0.0.7');
   });
 });
+
+describe('formatAddress then decodeAddress (the one-entry memo between them)', () => {
+  it('still refuses IPv4-mapped text that formatAddress just wrote', () => {
+    for (const key of [0xffffn << 32n, (0xffffn << 32n) | 0x0a000001n]) {
+      const text = formatAddress(key);
+      expect(() => decodeAddress(text)).toThrow(AddressSyntaxError);
+    }
+  });
+});
