@@ -14,7 +14,7 @@
  * published with a Nats-Msg-Id derived from its input's sequence, so two instances that decide the
  * same input publish the same message and the stream stores it once.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   decide,
@@ -44,7 +44,7 @@ export interface Resetter {
 }
 
 @Injectable()
-export class AllocatorService {
+export class AllocatorService implements OnModuleInit, OnModuleDestroy {
   state: IpamState = initialState();
 
   /** inputs not answered yet, in stream order: queue[head..] */
@@ -71,6 +71,21 @@ export class AllocatorService {
     @Inject(IPAM_LOGGER) private readonly logger: AppLogger,
     private readonly metrics: AllocatorMetrics,
   ) {}
+
+  private wake: NodeJS.Timeout | null = null;
+
+  onModuleInit(): void {
+    // Inputs that arrived while the lease was briefly not valid wait in the queue; when it is valid
+    // again without a change of leader, no message may come along to drain them.
+    this.wake = setInterval(() => {
+      if (this.live && this.pendingCount > 0 && this.mayAct()) this.drain();
+    }, 500);
+    this.wake.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.wake) clearInterval(this.wake);
+  }
 
   attach(resetter: Resetter, mayAct?: () => boolean): void {
     this.resetter = resetter;
