@@ -65,6 +65,14 @@ interface Pending {
 
 const decoder = new TextDecoder();
 
+/** A verification fed one stored event at a time, in stream order (see {@link verifyReplay}). */
+export interface Verifier {
+  /** the next stored event of the stream */
+  push(e: StoredEvent): void;
+  /** the end of the stream: settles the inputs still waiting and returns the report (call once) */
+  finish(): VerifyReport;
+}
+
 /**
  * Verifies a stream read once, in stream order, by `read()` (called once).
  * `onProgress(seq)` is called at every 10,000th event read.
@@ -74,6 +82,18 @@ export async function verifyReplay(
   codec: VerifyCodec,
   onProgress?: (seq: number) => void,
 ): Promise<VerifyReport> {
+  const verifier = createVerifier(codec, onProgress);
+  const source = read();
+  if (Symbol.asyncIterator in source) for await (const e of source) verifier.push(e);
+  else for (const e of source) verifier.push(e);
+  return verifier.finish();
+}
+
+/**
+ * The verification of {@link verifyReplay}, fed event by event: `push` every stored event in stream
+ * order, then `finish`. `onProgress(seq)` is called at every 10,000th event pushed.
+ */
+export function createVerifier(codec: VerifyCodec, onProgress?: (seq: number) => void): Verifier {
   const state = initialState();
   const report: VerifyReport = {
     inputs: 0,
@@ -210,11 +230,13 @@ export async function verifyReplay(
       decidedText: '',
     });
   };
-  const source = read();
-  if (Symbol.asyncIterator in source) for await (const e of source) onEvent(e);
-  else for (const e of source) onEvent(e);
-  // The end of the stream: every input still waiting is decided in order; those with no answer are
-  // unanswered (and the state does not evolve with them).
-  while (head < queue.length) settleHead(queue[head]);
-  return report;
+  return {
+    push: onEvent,
+    finish: () => {
+      // The end of the stream: every input still waiting is decided in order; those with no answer
+      // are unanswered (and the state does not evolve with them).
+      while (head < queue.length) settleHead(queue[head]);
+      return report;
+    },
+  };
 }

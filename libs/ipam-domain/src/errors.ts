@@ -26,11 +26,21 @@ export const ErrorCodes = [
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 export class IpamError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly reason: string,
-  ) {
+  readonly code: ErrorCode;
+  readonly reason: string;
+
+  /**
+   * No stack trace is captured: an IpamError is a rejection, caught and turned into an event by
+   * `decide` (many per second on a busy stream), not a fault to debug; its code and reason say it all.
+   * `stack` is just "IpamError: <code>: <reason>".
+   */
+  constructor(code: ErrorCode, reason: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${reason}`);
+    Error.stackTraceLimit = limit;
+    this.code = code;
+    this.reason = reason;
     this.name = 'IpamError';
   }
 }
