@@ -37,7 +37,7 @@ import { verifyReplay, type StoredEvent } from '../libs/ipam-audit/src/index.js'
 import { ensureIpamStream, EventStore, freePort, startNatsServer } from '../libs/jetstream/src/index.js';
 import { OUTCOME_SUBJECTS, outcomeMsgId } from '../apps/ipam/src/allocator/subjects.js';
 import { DEFAULT_MAX_BODY_BYTES, serviceCodec } from '../apps/cli/src/commands/replay.js';
-import { check, fmt, fullGc, log, median, report } from './harness.js';
+import { check, fmt, fullGc, log, median, prng, report } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -61,17 +61,6 @@ interface Message {
   subject: string;
   body: string;
   msgId: string;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Generated {

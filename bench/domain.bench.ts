@@ -22,7 +22,7 @@ import {
   type IpamEvent,
   type IpamState,
 } from '../libs/ipam-domain/src/index.js';
-import { check, fmt, log, median, nowNs, report, settledHeapUsed, fullGc } from './harness.js';
+import { check, fmt, log, median, nowNs, prng, report, settledHeapUsed, fullGc } from './harness.js';
 
 const V4_SLASH16_ALLOCATABLE = 65_533; // 65,536 minus network, broadcast and the default gateway
 const FILL_RUNS = 7;
@@ -266,18 +266,6 @@ function benchV6Million(): void {
 
 // ---------------------------------------------------------------------------------------------------
 // 3. Folding a one-million-event log
-
-/** mulberry32: a small seeded PRNG, so the log is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Lb {
   namespace: string;

@@ -8,6 +8,9 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { startTestNats } from '../support/nats.js';
 import { startTestService, waitUntilLive } from '../support/ipam-service.js';
 import { sleep, StreamAudit, type StreamRecord } from '../support/stream-audit.js';
+
+/** A failing run can be repeated with the seed it prints. */
+export { prng as seededRandom } from '../support/prng.js';
 import { lbRef, loadBalancer } from './doc-examples.js';
 
 export interface Input {
@@ -17,18 +20,6 @@ export interface Input {
 }
 
 const enc = new TextEncoder();
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be repeated with the seed it prints. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function input(subject: string, body: unknown, id: string): Input {
   return { subject, data: body instanceof Uint8Array ? body : enc.encode(JSON.stringify(body)), id };

@@ -11,6 +11,7 @@ import { inputCommand, serviceCodec } from '../../../apps/ipam/src/allocator/inp
 import type { InputSubject } from '../../../apps/ipam/src/allocator/subjects.js';
 import { OUTCOME_SUBJECTS, outcomeMsgId } from '../../../apps/ipam/src/allocator/subjects.js';
 import { AuditProjection, StoredEvent, VerifyCodec } from '../src/index.js';
+import { prng } from '../../../test/support/prng.js';
 
 export const MAX_BYTES = 64 * 1024;
 export const STREAM = 'IPAM';
@@ -125,18 +126,6 @@ export function bodyOf(m: StoredEvent): Record<string, unknown> {
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------

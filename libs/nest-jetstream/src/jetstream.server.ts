@@ -64,8 +64,6 @@ type ServerEvents = {
   leader: (leader: boolean) => void;
   /** the position was discarded; state must be rebuilt from the messages that follow */
   reset: (reason: string) => void;
-  /** a message was processed (position advanced) */
-  position: (seq: number) => void;
 };
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -79,7 +77,6 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     'caught-up': [],
     leader: [],
     reset: [],
-    position: [],
   };
   private readonly subscriptions: Subscription[] = [];
   private current: ConsumerMessages | null = null;
@@ -162,11 +159,6 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   async lastSeq(): Promise<number> {
     const info = await this.jsm.streams.info(this.o.stream);
     return info.state.last_seq;
-  }
-
-  /** Consumer lag in messages for metrics: what the stream holds beyond our position. */
-  async lag(): Promise<number> {
-    return Math.max(0, (await this.lastSeq()) - this.position);
   }
 
   /** Discard the position and rebuild from the start of the stream (after a failure). */
@@ -368,7 +360,6 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     } else {
       ctx.settled()?.catch((e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
     }
-    this.emit('position', seq);
     if (this.positionWaiters.length > 0) {
       const ready = this.positionWaiters.filter((w) => w.seq <= seq);
       this.positionWaiters = this.positionWaiters.filter((w) => w.seq > seq);

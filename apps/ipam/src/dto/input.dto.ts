@@ -140,7 +140,7 @@ export class PoolRefDto {
   metadata!: PoolMetadataDto;
 }
 
-export class LbMetadataDto {
+export class LbRefMetadataDto {
   @IsString()
   @IsNotEmpty()
   namespace!: string;
@@ -148,7 +148,9 @@ export class LbMetadataDto {
   @IsString()
   @IsNotEmpty()
   name!: string;
+}
 
+export class LbMetadataDto extends LbRefMetadataDto {
   @IsOptional()
   @Validate(StringMapConstraint)
   annotations?: Record<string, string>;
@@ -180,16 +182,6 @@ export class LoadBalancerDto {
   @ValidateNested()
   @Type(() => LbSpecDto)
   spec?: LbSpecDto;
-}
-
-export class LbRefMetadataDto {
-  @IsString()
-  @IsNotEmpty()
-  namespace!: string;
-
-  @IsString()
-  @IsNotEmpty()
-  name!: string;
 }
 
 /** LBDeleted: {metadata: {namespace, name}}. */
