@@ -29,6 +29,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/
 import {
   decide,
   evolve,
+  holdingOf,
   initialState,
   type IpamCommand,
   type IpamState,
@@ -96,7 +97,7 @@ function generate(count: number): Generated {
         command.type === 'RequestLoadBalancer'
           ? `${(command.data.loadBalancer as { metadata: { namespace: string } }).metadata.namespace}/${(command.data.loadBalancer as { metadata: { name: string } }).metadata.name}`
           : null;
-      const repeat = key !== null && state.holdings.has(key);
+      const repeat = key !== null && holdingOf(state, key) !== undefined;
       const [event] = decide(command, state);
       evolve(state, event);
       if (event.type === 'IPAllocated' && !repeat && event.data.ipPool.startsWith('churn-')) {
@@ -190,7 +191,7 @@ function generate(count: number): Generated {
         const name = `lb-${Math.floor(rnd() * CHURN_NAMES)}`;
         // decide against the state as it will be when this input is answered: only flushed inputs count,
         // which is fine for choosing a workload (the outcome is whatever the domain decides)
-        const holds = state.holdings.has(`${ns}/${name}`);
+        const holds = holdingOf(state, `${ns}/${name}`) !== undefined;
         const s = rnd();
         if (holds ? s < 0.8 : s < 0.08) release(ns, name);
         else request(ns, name);

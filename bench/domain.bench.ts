@@ -120,7 +120,7 @@ function fillV4Slash16(): FillRun {
   }
   const t1 = nowNs();
   const pool = state.pools.get('fill')!;
-  check(pool.allocated.size === n && state.holdings.size === n, 'every address of the /16 is allocated');
+  check(pool.allocatedCount === n && state.held === n, 'every address of the /16 is allocated');
   check(
     pool.free.every((f) => f.isEmpty()),
     'the /16 has no free address left',
@@ -198,10 +198,7 @@ function allocateV6Million(): V6Run {
   }
   const t1 = nowNs();
   const after = settledHeapUsed(); // the events and commands are garbage by now: only the state is live
-  check(
-    state.holdings.size === V6_COUNT && state.pools.get('v6')!.allocated.size === V6_COUNT,
-    '1M held in the /64',
-  );
+  check(state.held === V6_COUNT && state.pools.get('v6')!.allocatedCount === V6_COUNT, '1M held in the /64');
   return {
     rate: (V6_COUNT / (t1 - t0)) * 1e9,
     flatness: (t1 - lastStart) / (firstEnd - t0),
@@ -378,9 +375,7 @@ function benchFold(): void {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${((v / events.length) * 100).toFixed(k.startsWith('Pool') ? 3 : 1)}%`)
     .join(', ');
-  log(
-    `log mix: ${mix}; ${fmt(fromHistory)} allocations from history; ${fmt(expected.holdings.size)} held at the end`,
-  );
+  log(`log mix: ${mix}; ${fmt(fromHistory)} allocations from history; ${fmt(expected.held)} held at the end`);
 
   log(
     `fold: up to ${FOLD_RUNS} runs into a fresh state (fewer when they take over ${FOLD_BUDGET_S} s together)`,
@@ -391,13 +386,17 @@ function benchFold(): void {
     const t0 = nowNs();
     const folded = fold(events);
     times.push(nowNs() - t0);
-    check(folded.holdings.size === expected.holdings.size, 'the fold holds what the generator holds');
+    check(folded.held === expected.held, 'the fold holds what the generator holds');
+    check(
+      folded.loadBalancers.size === expected.loadBalancers.size,
+      'the fold knows the same load balancers',
+    );
     for (const [name, pool] of expected.pools) {
       const got = folded.pools.get(name);
       check(
         got !== undefined &&
-          got.allocated.size === pool.allocated.size &&
-          got.history.size === pool.history.size,
+          got.allocatedCount === pool.allocatedCount &&
+          got.historyCount === pool.historyCount,
         `pool ${name} folds to the same allocations and history`,
       );
       check(got.lastAllocated === pool.lastAllocated, `pool ${name} folds to the same lastAllocated`);
@@ -456,7 +455,7 @@ function benchChurn(): void {
     held.push(name);
   }
   const churnNs = nowNs() - t0;
-  check(pool.allocated.size === held.length, 'churn keeps the held count');
+  check(pool.allocatedCount === held.length, 'churn keeps the held count');
   report({
     name: 'churnFragmentedV4PerSec',
     value: Math.round(((2 * CHURN_STEPS) / churnNs) * 1e9),

@@ -4,7 +4,7 @@
  * from and to), load-balancer timelines with rejections, and the first-outcome-per-input rule.
  */
 import { globalPool, lb, lbRef, pool } from '../../ipam-domain/test/support.js';
-import type { IPAllocatedData } from '../../ipam-domain/src/index.js';
+import { holdingOf, type IPAllocatedData } from '../../ipam-domain/src/index.js';
 import { AuditProjection } from '../src/index.js';
 import { iso, Outcome, StoredStream, T0 } from './stream.js';
 
@@ -421,7 +421,7 @@ describe('the first outcome of an input counts', () => {
         causationId: `in-${r.inputSeq}`,
       }),
     );
-    expect(s.state.holdings.get('ns/x')).toBeDefined();
+    expect(holdingOf(s.state, 'ns/x')).toBeDefined();
     expect(s.project().address('10.0.0.2')).toEqual([
       expect.objectContaining({ loadBalancer: 'ns/x', to: null }),
     ]);

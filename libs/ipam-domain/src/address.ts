@@ -156,59 +156,100 @@ function formatV6(key: bigint): string {
 export function decodeAddress(text: string): bigint {
   if (text === lastText) return lastKey;
   if (!text.includes(':')) {
-    let value = 0;
-    let part = 0;
-    let dots = 0;
-    let digits = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 46) {
-        if (digits === 0 || part > 255) return parseAddress(text);
-        value = value * 256 + part;
-        part = 0;
-        digits = 0;
-        dots++;
-      } else if (c >= 48 && c <= 57) {
-        if (digits > 0 && part === 0) return parseAddress(text); // leading zero
-        part = part * 10 + (c - 48);
-        digits++;
-      } else {
-        return parseAddress(text);
-      }
-    }
-    if (dots !== 3 || digits === 0 || part > 255) return parseAddress(text);
-    return V4_BASE + BigInt(value * 256 + part);
+    const value = decodeV4(text);
+    return value < 0 ? parseAddress(text) : V4_BASE + BigInt(value);
   }
   return decodeV6(text) ?? parseAddress(text);
 }
 
-const HEX_GROUP = /^[0-9a-f]{1,4}$/;
+/**
+ * The 32-bit value of a plain dotted quad (four decimal numbers 0-255 without leading zeros, the only
+ * IPv4 form parseAddress accepts), or -1 for any other text. No bigint: the fold's IPv4 path stays in
+ * numbers.
+ */
+export function decodeV4(text: string): number {
+  let value = 0;
+  let part = 0;
+  let dots = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return value * 256 + part;
+}
+
 const MAPPED_PREFIX = 0xffffn; // ::ffff:0:0/96
 
-/** Lower-case hex groups with at most one "::" (what formatV6 writes); null for anything else. */
+/** Scratch for decodeV6: the groups as written (decodeV6 is not re-entrant and never yields). */
+const V6_GROUPS: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * Lower-case hex groups of 1-4 digits with at most one "::" (what formatV6 writes, and more); null for
+ * anything else, which the strict parser then accepts or refuses with a reason. Reads the text once
+ * and allocates only the result: replay decodes every IPv6 address of the log.
+ */
 function decodeV6(text: string): bigint | null {
-  const gap = text.indexOf('::');
-  let groups: string[];
-  if (gap < 0) {
-    groups = text.split(':');
-    if (groups.length !== 8) return null;
-  } else {
-    if (text.indexOf('::', gap + 1) >= 0) return null;
-    const head = gap === 0 ? [] : text.slice(0, gap).split(':');
-    const tail = gap + 2 === text.length ? [] : text.slice(gap + 2).split(':');
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    groups = [...head, ...new Array<string>(missing).fill('0'), ...tail];
+  const g = V6_GROUPS;
+  const len = text.length;
+  let n = 0;
+  let gapAt = -1;
+  let i = 0;
+  if (len >= 2 && text.charCodeAt(0) === 58 && text.charCodeAt(1) === 58) {
+    gapAt = 0;
+    i = 2;
   }
-  let hex = '';
-  for (const g of groups) {
-    if (!HEX_GROUP.test(g)) return null;
-    hex += g.padStart(4, '0');
+  while (i < len) {
+    let value = 0;
+    let digits = 0;
+    for (; i < len; i++) {
+      const c = text.charCodeAt(i);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (d < 0) break;
+      if (++digits > 4) return null;
+      value = value * 16 + d;
+    }
+    if (digits === 0 || n === 8) return null;
+    g[n++] = value;
+    if (i === len) break;
+    if (text.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < len && text.charCodeAt(i) === 58) {
+      if (gapAt >= 0) return null;
+      gapAt = n;
+      i++;
+    } else if (i === len) {
+      return null; // a trailing single ':'
+    }
   }
-  const value = BigInt(`0x${hex}`);
+  const missing = 8 - n;
+  if (gapAt < 0 ? missing !== 0 : missing < 1) return null;
+  if (missing > 0) {
+    // open the gap in place: the groups after it move to the end, zeros fill it
+    for (let j = n - 1; j >= gapAt; j--) g[j + missing] = g[j];
+    for (let j = gapAt; j < gapAt + missing; j++) g[j] = 0;
+  }
+  // the eight groups as three exact numbers of 48, 48 and 32 bits
+  const high = g[0] * 0x100000000 + g[1] * 0x10000 + g[2];
+  const middle = g[3] * 0x100000000 + g[4] * 0x10000 + g[5];
+  const low = g[6] * 0x10000 + g[7];
   // IPv4-mapped addresses are refused by the strict parser: let it say why
-  if (value >> 32n === MAPPED_PREFIX) return null;
-  return value;
+  if (high === 0 && middle === 0xffff) return null;
+  if (high === 0 && middle === 0) return BigInt(low);
+  return (BigInt(high) << 80n) | (BigInt(middle) << 32n) | BigInt(low);
 }
 
 /**

@@ -1,5 +1,6 @@
 export * from './address.js';
 export * from './errors.js';
+export * from './address-table.js';
 export * from './interval-set.js';
 export * from './load-balancer.js';
 export * from './pool-spec.js';

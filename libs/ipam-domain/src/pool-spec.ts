@@ -11,6 +11,7 @@ import {
   formatMask,
   parseAddress,
   parseCidr,
+  V4_BASE,
 } from './address.js';
 import { IpamError, reject } from './errors.js';
 
@@ -74,6 +75,9 @@ export interface RangeDef {
   /** the text every allocation from this range reports */
   maskText: string;
   gatewayText: string | null;
+  /** IPv4 ranges: start and end as 32-bit values (the fold's bigint-free path); -1 for IPv6 */
+  v4Start: number;
+  v4End: number;
 }
 
 export interface PoolDefinition {
@@ -257,7 +261,13 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
   if (gatewayText !== undefined) spec.gateway = gatewayText;
   const maskText = formatMask(cidr.family, cidr.prefixLength);
   const reportedGateway = gateway === null ? null : formatAddress(gateway);
-  return { spec, def: { index, cidr, start, end, gateway, total, maskText, gatewayText: reportedGateway } };
+  const v4 = cidr.family === 4;
+  const v4Start = v4 ? Number(start - V4_BASE) : -1;
+  const v4End = v4 ? Number(end - V4_BASE) : -1;
+  return {
+    spec,
+    def: { index, cidr, start, end, gateway, total, maskText, gatewayText: reportedGateway, v4Start, v4End },
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 /**
  * Which address a load balancer gets from a pool (semantics sections 3 and 4). Read-only on the state.
  */
-import { decodeAddress } from './address.js';
-import { isAllocatable, isFree, PoolState, rangeIndexOf } from './pool.state.js';
+import { IpamState, isAllocatable, isFree, PoolState, rangeIndexOf } from './pool.state.js';
 
 /**
  * Next-fit: the first free address after lastAllocated, ascending within its range, then the following
@@ -35,18 +34,23 @@ export function nextFit(pool: PoolState): bigint | null {
  * The address history names for this load balancer, if it is free and allocatable; among several,
  * the one released most recently (Harvester picks at random).
  */
-export function fromHistory(pool: PoolState, loadBalancer: string): bigint | null {
-  const keys = pool.historyByLb.get(loadBalancer);
-  if (!keys) return null;
+export function fromHistory(state: IpamState, pool: PoolState, loadBalancer: string): bigint | null {
+  const rec = state.loadBalancers.get(loadBalancer);
+  if (rec === undefined || rec.history === null) return null;
   let bestKey: bigint | null = null;
   let bestSeq = -1;
-  for (const text of keys) {
-    const entry = pool.history.get(text);
-    if (!entry || entry.loadBalancer !== loadBalancer || entry.seq <= bestSeq) continue;
-    const k = decodeAddress(text);
-    if (isAllocatable(pool, k) && isFree(pool, k)) {
+  for (const ref of rec.history) {
+    if (ref.pool !== pool) continue;
+    const k = ref.ip;
+    const i = rangeIndexOf(pool, k);
+    if (i < 0) continue;
+    const offset = k - pool.def.ranges[i].start;
+    // the reference may be stale: the entry counts only while it still names this load balancer
+    if (pool.tables[i].history(offset) !== rec) continue;
+    const seq = pool.tables[i].historySeq(offset);
+    if (seq > bestSeq && isAllocatable(pool, k) && isFree(pool, k)) {
       bestKey = k;
-      bestSeq = entry.seq;
+      bestSeq = seq;
     }
   }
   return bestKey;

@@ -15,7 +15,15 @@ import type { IpamCommand, CommandMeta } from './pool.commands.js';
 import type { Causation, IpamEvent } from './pool.events.js';
 import { fromHistory, nextFit } from './pool.allocate.js';
 import { selectPool } from './pool.select.js';
-import { isAllocatable, IpamState, isFree, PoolState, rangeIndexOf } from './pool.state.js';
+import {
+  allocatedEntries,
+  holderOf,
+  isAllocatable,
+  IpamState,
+  isFree,
+  PoolState,
+  rangeIndexOf,
+} from './pool.state.js';
 import { otherPools, validateAgainstOthers, validateUpdateKeepsAllocations } from './pool.validate.js';
 import { canonicalSpecKey, parsePool, validatePoolName } from './pool-spec.js';
 
@@ -170,11 +178,11 @@ function deletePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const name = validatePoolName((body as { metadata?: { name?: unknown } } | null)?.metadata?.name);
   const pool = state.pools.get(name);
   if (!pool) throw new IpamError('UnknownPool', `pool "${name}" does not exist.`);
-  if (pool.allocated.size > 0) {
-    const [ip, lb] = pool.allocated.entries().next().value as [string, string];
+  if (pool.allocatedCount > 0) {
+    const first = allocatedEntries(pool)[0];
     throw new IpamError(
       'PoolInUse',
-      `pool "${name}" still has ${pool.allocated.size} allocated address(es) (for example ${ip} held by ${lb}); delete those load balancers first.`,
+      `pool "${name}" still has ${pool.allocatedCount} allocated address(es) (for example ${formatAddress(first.ip)} held by ${first.loadBalancer}); delete those load balancers first.`,
     );
   }
   return { type: 'PoolAccepted', data: { name, change: 'deleted', ...c } };
@@ -198,11 +206,8 @@ function allocated(pool: PoolState, lb: string, ip: bigint, history: boolean, c:
 }
 
 function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Causation): IpamEvent {
-  const held = state.holdings.get(req.key);
-  if (held) {
-    const pool = state.pools.get(held.pool);
-    if (pool) return allocated(pool, req.key, held.ip, false, c);
-  }
+  const held = state.loadBalancers.get(req.key);
+  if (held !== undefined && held.pool !== null) return allocated(held.pool, req.key, held.ip, false, c);
   let pool: PoolState | null;
   if (req.ipPool !== null) {
     pool = state.pools.get(req.ipPool) ?? null;
@@ -237,12 +242,12 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
     if (!isFree(pool, key)) {
       throw new IpamError(
         'AddressUnavailable',
-        `${req.ip} in pool "${pool.def.name}" is held by ${pool.allocated.get(formatAddress(key)) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
+        `${req.ip} in pool "${pool.def.name}" is held by ${holderOf(pool, key) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
       );
     }
     return allocated(pool, req.key, key, false, c);
   }
-  const historic = fromHistory(pool, req.key);
+  const historic = fromHistory(state, pool, req.key);
   if (historic !== null) return allocated(pool, req.key, historic, true, c);
   const next = nextFit(pool);
   if (next === null) {
@@ -256,8 +261,8 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
 
 function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const { key } = parseLoadBalancerRef(body);
-  const held = state.holdings.get(key);
-  if (!held) {
+  const held = state.loadBalancers.get(key);
+  if (held === undefined || held.pool === null) {
     throw new IpamError(
       'UnknownLoadBalancer',
       `load balancer ${key} holds no address; there is nothing to release.`,
@@ -265,7 +270,7 @@ function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): Ipam
   }
   return {
     type: 'IPReleased',
-    data: { loadBalancer: key, ipPool: held.pool, ip: formatAddress(held.ip), ...c },
+    data: { loadBalancer: key, ipPool: held.pool.def.name, ip: formatAddress(held.ip), ...c },
   };
 }
 
@@ -290,8 +295,8 @@ function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent 
   }
   for (const pool of state.pools.values()) {
     if (poolName !== null && pool.def.name !== poolName) continue;
-    const lb = pool.allocated.get(formatAddress(key));
-    if (lb !== undefined) {
+    const lb = holderOf(pool, key);
+    if (lb !== null) {
       return {
         type: 'IPReleased',
         data: { loadBalancer: lb, ipPool: pool.def.name, ip: formatAddress(key), forced: true, ...c },

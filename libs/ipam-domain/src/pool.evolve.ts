@@ -4,34 +4,19 @@
  * an event that does not fit the state (a pool it does not know, an address outside the ranges) is
  * skipped, since the log is the record and the state only reflects it.
  */
-import { canonicalText, decodeAddress } from './address.js';
+import { decodeAddress, decodeV4, V4_BASE } from './address.js';
+import { AddressTable } from './address-table.js';
 import { definitionFromSpec } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
-import { allocatedKeys, buildFreeSets, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
-
-function unindex(pool: PoolState, loadBalancer: string, ip: string): void {
-  const list = pool.historyByLb.get(loadBalancer);
-  if (!list) return;
-  const i = list.indexOf(ip);
-  if (i >= 0) list.splice(i, 1);
-  if (list.length === 0) pool.historyByLb.delete(loadBalancer);
-}
-
-function addHistory(pool: PoolState, ip: string, loadBalancer: string, seq: number): void {
-  const previous = pool.history.get(ip);
-  if (previous) unindex(pool, previous.loadBalancer, ip);
-  pool.history.set(ip, { loadBalancer, seq });
-  const list = pool.historyByLb.get(loadBalancer);
-  if (list) list.push(ip);
-  else pool.historyByLb.set(loadBalancer, [ip]);
-}
-
-function removeHistory(pool: PoolState, ip: string): void {
-  const previous = pool.history.get(ip);
-  if (!previous) return;
-  pool.history.delete(ip);
-  unindex(pool, previous.loadBalancer, ip);
-}
+import {
+  buildFreeSets,
+  HistoryRef,
+  IpamState,
+  LoadBalancerRecord,
+  newPoolState,
+  PoolState,
+  rangeIndexOf,
+} from './pool.state.js';
 
 function safeDecode(text: string): bigint | null {
   try {
@@ -41,76 +26,251 @@ function safeDecode(text: string): bigint | null {
   }
 }
 
+/**
+ * Where an address of the log falls in a pool, set by locate(): the range and the offset from its
+ * start, a number for IPv4 (decoded without a bigint: this is the fold's hottest path) and a bigint
+ * otherwise. Module scratch rather than a returned object, so that locating allocates nothing.
+ */
+let atRange = -1;
+let atOffset: bigint | number = 0;
+let atV4 = -1;
+
+/** Locates address text in a pool; false when it is not an address of the pool's ranges. */
+function locate(pool: PoolState, text: string): boolean {
+  const ranges = pool.def.ranges;
+  const v4 = decodeV4(text);
+  atV4 = v4;
+  if (v4 >= 0) {
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i];
+      if (v4 >= r.v4Start && v4 <= r.v4End && r.v4Start >= 0) {
+        atRange = i;
+        atOffset = v4 - r.v4Start;
+        return true;
+      }
+    }
+    return false;
+  }
+  const key = safeDecode(text);
+  if (key === null) return false;
+  const i = rangeIndexOf(pool, key);
+  if (i < 0) return false;
+  atRange = i;
+  atOffset = key - ranges[i].start;
+  return true;
+}
+
+/** The key of the located address. */
+function locatedKey(pool: PoolState): bigint {
+  return atV4 >= 0 ? V4_BASE + BigInt(atV4) : pool.def.ranges[atRange].start + (atOffset as bigint);
+}
+
+/** A new record, with no references yet: the caller adds the first one at once. */
+function newRecord(state: IpamState, loadBalancer: string): LoadBalancerRecord {
+  let rec = state.spare.pop();
+  if (rec === undefined) rec = { key: loadBalancer, pool: null, ip: 0n, history: null, refs: 0 };
+  else rec.key = loadBalancer;
+  state.loadBalancers.set(loadBalancer, rec);
+  return rec;
+}
+
+/** One reference fewer: a record nothing refers to any more leaves the state (and waits for reuse). */
+function unref(state: IpamState, rec: LoadBalancerRecord): void {
+  if (--rec.refs !== 0) return;
+  state.loadBalancers.delete(rec.key);
+  rec.pool = null;
+  if (rec.history !== null) rec.history.length = 0;
+  state.spare.push(rec);
+}
+
+/** Is this history reference still the entry of its address (in a pool the state still has)? */
+function live(state: IpamState, rec: LoadBalancerRecord, ref: HistoryRef): boolean {
+  const pool = ref.pool;
+  if (state.pools.get(pool.def.name) !== pool) return false;
+  const i = rangeIndexOf(pool, ref.ip);
+  return i >= 0 && pool.tables[i].history(ref.ip - pool.def.ranges[i].start) === rec;
+}
+
+/**
+ * Remembers where a history entry for this record was written, dropping overwritten ones (whose
+ * objects it reuses: most releases then allocate nothing).
+ */
+function noteHistory(state: IpamState, rec: LoadBalancerRecord, pool: PoolState, ip: bigint): void {
+  const list = rec.history;
+  if (list === null) {
+    rec.history = [{ pool, ip }];
+    return;
+  }
+  let kept = 0;
+  let present = false;
+  let reusable: HistoryRef | null = null;
+  for (const ref of list) {
+    if (!live(state, rec, ref)) {
+      reusable = ref;
+      continue;
+    }
+    if (ref.pool === pool && ref.ip === ip) present = true;
+    list[kept++] = ref;
+  }
+  list.length = kept;
+  if (present) return;
+  if (reusable === null) {
+    list.push({ pool, ip });
+  } else {
+    reusable.pool = pool;
+    reusable.ip = ip;
+    list.push(reusable);
+  }
+}
+
+/** Writes a history entry on an address nobody holds (the migration's import). */
+function importEntry(
+  state: IpamState,
+  pool: PoolState,
+  i: number,
+  ip: bigint,
+  lb: string,
+  seq: number,
+): void {
+  const table = pool.tables[i];
+  const offset = ip - pool.def.ranges[i].start;
+  if (table.holder(offset) !== null) return;
+  const rec = state.loadBalancers.get(lb) ?? newRecord(state, lb);
+  const previous = table.setHistory(offset, rec, seq);
+  if (previous !== rec) {
+    rec.refs++;
+    if (previous === null) pool.historyCount++;
+    else unref(state, previous);
+  }
+  noteHistory(state, rec, pool, ip);
+}
+
+interface TableEntry {
+  ip: bigint;
+  holder: LoadBalancerRecord | null;
+  history: LoadBalancerRecord | null;
+  seq: number;
+}
+
+/** Every used address of a pool's tables (before its tables are dropped or rebuilt). */
+function tableEntries(pool: PoolState): TableEntry[] {
+  const out: TableEntry[] = [];
+  pool.tables.forEach((table, i) => {
+    const start = pool.def.ranges[i].start;
+    for (const e of table.entries()) out.push({ ...e, ip: start + e.offset });
+  });
+  return out;
+}
+
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   switch (event.type) {
     case 'PoolAccepted': {
       const { name, change, spec } = event.data;
+      const current = state.pools.get(name);
       if (change === 'deleted') {
-        state.pools.delete(name);
+        if (current) {
+          state.pools.delete(name);
+          // decide refuses to delete a pool in use; keep the fold total anyway
+          for (const e of tableEntries(current)) {
+            if (e.holder !== null) {
+              e.holder.pool = null;
+              state.held--;
+              unref(state, e.holder);
+            }
+            if (e.history !== null) unref(state, e.history);
+          }
+        }
         return state;
       }
       if (!spec) return state;
-      const current = state.pools.get(name);
       if (change === 'created' && current) return state; // an identical re-create: no effect
       const def = definitionFromSpec(name, spec);
       if (!def) return state;
       if (!current) {
-        state.pools.set(name, {
-          def,
-          free: buildFreeSets(def, []),
-          allocated: new Map(),
-          history: new Map(),
-          historyByLb: new Map(),
-          lastAllocated: null,
-        });
+        state.pools.set(name, newPoolState(def));
         return state;
       }
+      // an update: the tables are rebuilt for the new ranges
+      const entries = tableEntries(current);
       current.def = def;
-      for (const [text, lb] of [...current.allocated]) {
-        if (rangeIndexOf(current, decodeAddress(text)) < 0) {
-          // cannot happen for an accepted update (rule 7); keep the fold total anyway
-          current.allocated.delete(text);
-          state.holdings.delete(lb);
+      current.tables = def.ranges.map(() => new AddressTable<LoadBalancerRecord>());
+      current.allocatedCount = 0;
+      current.historyCount = 0;
+      const held: bigint[] = [];
+      for (const e of entries) {
+        const i = rangeIndexOf(current, e.ip);
+        const offset = i < 0 ? 0n : e.ip - def.ranges[i].start;
+        if (e.holder !== null) {
+          if (i < 0) {
+            // cannot happen for an accepted update (rule 7); keep the fold total anyway
+            e.holder.pool = null;
+            state.held--;
+            unref(state, e.holder);
+          } else {
+            current.tables[i].hold(offset, e.holder);
+            current.allocatedCount++;
+            held.push(e.ip);
+          }
+        }
+        if (e.history !== null) {
+          if (i < 0) {
+            unref(state, e.history);
+          } else {
+            current.tables[i].setHistory(offset, e.history, e.seq);
+            current.historyCount++;
+          }
         }
       }
-      current.free = buildFreeSets(def, allocatedKeys(current));
-      for (const text of [...current.history.keys()]) {
-        if (rangeIndexOf(current, decodeAddress(text)) < 0) removeHistory(current, text);
-      }
+      current.free = buildFreeSets(def, held);
       return state;
     }
     case 'IPAllocated': {
       const { loadBalancer, ipPool, ip } = event.data;
-      // a repeated request, answered with the address it already holds
-      if (state.holdings.has(loadBalancer)) return state;
       const pool = state.pools.get(ipPool);
-      const key = safeDecode(ip);
-      if (!pool || key === null) return state;
-      const i = rangeIndexOf(pool, key);
-      if (i < 0 || !pool.free[i].delete(key)) return state;
-      const text = canonicalText(ip, key);
-      pool.allocated.set(text, loadBalancer);
-      removeHistory(pool, text);
+      if (!pool || !locate(pool, ip)) return state;
+      let rec = state.loadBalancers.get(loadBalancer);
+      // a repeated request, answered with the address it already holds
+      if (rec !== undefined && rec.pool !== null) return state;
+      const i = atRange;
+      const offset = atOffset;
+      const free = pool.free[i];
+      if (!(typeof offset === 'number' ? free.deleteOffset(offset) : free.delete(locatedKey(pool))))
+        return state;
+      const key = locatedKey(pool);
+      if (rec === undefined) rec = newRecord(state, loadBalancer);
+      rec.refs++;
+      rec.pool = pool;
+      rec.ip = key;
+      state.held++;
+      const previous = pool.tables[i].hold(offset, rec);
+      pool.allocatedCount++;
+      if (previous !== null) {
+        pool.historyCount--;
+        unref(state, previous);
+      }
       pool.lastAllocated = key;
-      state.holdings.set(loadBalancer, { pool: ipPool, ip: key });
       return state;
     }
     case 'IPReleased': {
       const { loadBalancer, ipPool, ip, causationSeq } = event.data;
-      const pool = state.pools.get(ipPool);
-      const key = safeDecode(ip);
-      if (!pool || key === null) return state;
-      const text = canonicalText(ip, key);
-      if (pool.allocated.get(text) !== loadBalancer) return state;
-      pool.allocated.delete(text);
-      state.holdings.delete(loadBalancer);
-      const i = rangeIndexOf(pool, key);
-      if (i >= 0) pool.free[i].add(key);
-      // an allocated address has no history entry (allocation removes it): no previous holder to unindex
-      pool.history.set(text, { loadBalancer, seq: causationSeq });
-      const list = pool.historyByLb.get(loadBalancer);
-      if (list) list.push(text);
-      else pool.historyByLb.set(loadBalancer, [text]);
+      const rec = state.loadBalancers.get(loadBalancer);
+      if (rec === undefined || rec.pool === null || rec.pool.def.name !== ipPool) return state;
+      const pool = rec.pool;
+      if (!locate(pool, ip)) return state;
+      const i = atRange;
+      const offset = atOffset;
+      const table = pool.tables[i];
+      if (table.holder(offset) !== rec) return state;
+      // the holding becomes a history entry: the record keeps its reference
+      table.releaseTo(offset, causationSeq);
+      if (typeof offset === 'number') pool.free[i].addOffset(offset);
+      else pool.free[i].add(locatedKey(pool));
+      const key = rec.ip;
+      pool.allocatedCount--;
+      pool.historyCount++;
+      state.held--;
+      rec.pool = null;
+      noteHistory(state, rec, pool, key);
       return state;
     }
     case 'HistoryImported': {
@@ -119,10 +279,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       for (const { ip, loadBalancer } of event.data.entries) {
         const key = safeDecode(ip);
         if (key === null) continue;
-        const text = canonicalText(ip, key);
-        if (!pool.allocated.has(text) && rangeIndexOf(pool, key) >= 0) {
-          addHistory(pool, text, loadBalancer, event.data.causationSeq);
-        }
+        const i = rangeIndexOf(pool, key);
+        if (i >= 0) importEntry(state, pool, i, key, loadBalancer, event.data.causationSeq);
       }
       return state;
     }

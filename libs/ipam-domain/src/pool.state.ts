@@ -2,29 +2,40 @@
  * The state of every pool: one fold of the events (pool.evolve.ts). Plain data, mutated in place by
  * evolve only; decide reads it and never writes.
  */
-import { decodeAddress } from './address.js';
+import { AddressTable } from './address-table.js';
 import { IntervalSet } from './interval-set.js';
 import type { PoolDefinition } from './pool-spec.js';
 
-export interface HistoryEntry {
-  loadBalancer: string;
-  /** causation sequence of the release that wrote it: the most recent release wins */
-  seq: number;
+/** Where a history entry naming a load balancer was written (checked on read: it may be overwritten). */
+export interface HistoryRef {
+  pool: PoolState;
+  ip: bigint;
+}
+
+/**
+ * A load balancer the state knows: it holds an address, or some pool's history names it. The record is
+ * shared by the address tables that name it, so one lookup by "namespace/name" finds everything.
+ */
+export interface LoadBalancerRecord {
+  key: string;
+  /** the pool it holds an address in, or null */
+  pool: PoolState | null;
+  /** its address while `pool` is set */
+  ip: bigint;
+  /** the history entries written for it; some may have been overwritten since (see fromHistory) */
+  history: HistoryRef[] | null;
+  /** 1 while it holds an address, plus the history entries that name it: the record leaves at 0 */
+  refs: number;
 }
 
 export interface PoolState {
   def: PoolDefinition;
   /** free allocatable addresses, one set per range in spec order */
   free: IntervalSet[];
-  /**
-   * canonical address text -> "namespace/name". Keyed by text, not bigint: V8 caches a string's hash
-   * but hashes a bigint on every lookup, and the fold does several lookups per event.
-   */
-  allocated: Map<string, string>;
-  /** canonical address text -> last holder (semantics section 4) */
-  history: Map<string, HistoryEntry>;
-  /** "namespace/name" -> addresses (text) whose history names it; usually one, so a small array */
-  historyByLb: Map<string, string[]>;
+  /** holder and history per address, one table per range in spec order (offsets from its start) */
+  tables: Array<AddressTable<LoadBalancerRecord>>;
+  allocatedCount: number;
+  historyCount: number;
   lastAllocated: bigint | null;
 }
 
@@ -36,12 +47,82 @@ export interface Holding {
 export interface IpamState {
   /** by name, in creation order */
   pools: Map<string, PoolState>;
-  /** "namespace/name" -> its current address */
-  holdings: Map<string, Holding>;
+  /** "namespace/name" -> what the state knows of it */
+  loadBalancers: Map<string, LoadBalancerRecord>;
+  /** how many load balancers hold an address */
+  held: number;
+  /**
+   * Records that left `loadBalancers`, kept for reuse: a long replay creates and drops hundreds of
+   * thousands of them, and reusing them keeps the garbage collector out of the fold.
+   */
+  spare: LoadBalancerRecord[];
 }
 
 export function initialState(): IpamState {
-  return { pools: new Map(), holdings: new Map() };
+  return { pools: new Map(), loadBalancers: new Map(), held: 0, spare: [] };
+}
+
+export function newPoolState(def: PoolDefinition): PoolState {
+  return {
+    def,
+    free: buildFreeSets(def, []),
+    tables: def.ranges.map(() => new AddressTable<LoadBalancerRecord>()),
+    allocatedCount: 0,
+    historyCount: 0,
+    lastAllocated: null,
+  };
+}
+
+/** The address a load balancer holds, or undefined. */
+export function holdingOf(state: IpamState, loadBalancer: string): Holding | undefined {
+  const rec = state.loadBalancers.get(loadBalancer);
+  return rec?.pool ? { pool: rec.pool.def.name, ip: rec.ip } : undefined;
+}
+
+/** Who holds the address in this pool ("namespace/name"), or null. */
+export function holderOf(pool: PoolState, key: bigint): string | null {
+  const i = rangeIndexOf(pool, key);
+  return i < 0 ? null : (pool.tables[i].holder(key - pool.def.ranges[i].start)?.key ?? null);
+}
+
+/** The pool's history entry for an address (semantics section 4), or null. */
+export function historyOf(pool: PoolState, key: bigint): { loadBalancer: string; seq: number } | null {
+  const i = rangeIndexOf(pool, key);
+  if (i < 0) return null;
+  const offset = key - pool.def.ranges[i].start;
+  const rec = pool.tables[i].history(offset);
+  return rec === null ? null : { loadBalancer: rec.key, seq: pool.tables[i].historySeq(offset) };
+}
+
+export interface AddressRecord {
+  ip: bigint;
+  /** "namespace/name" */
+  loadBalancer: string;
+  seq: number;
+}
+
+/** Every held address with its holder, in address order. */
+export function allocatedEntries(pool: PoolState): AddressRecord[] {
+  return collect(pool, true);
+}
+
+/** Every history entry (address and last holder), in address order. */
+export function historyEntries(pool: PoolState): AddressRecord[] {
+  return collect(pool, false);
+}
+
+function collect(pool: PoolState, held: boolean): AddressRecord[] {
+  const out: AddressRecord[] = [];
+  pool.tables.forEach((table, i) => {
+    const start = pool.def.ranges[i].start;
+    for (const e of table.entries()) {
+      const rec = held ? e.holder : e.history;
+      if (rec !== null) out.push({ ip: start + e.offset, loadBalancer: rec.key, seq: e.seq });
+    }
+  });
+  // ranges are in spec order, not address order
+  out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  return out;
 }
 
 /** Which range of the pool holds the key within [start, end], or -1. */
@@ -64,11 +145,6 @@ export function isFree(pool: PoolState, key: bigint): boolean {
   return i >= 0 && pool.free[i].has(key);
 }
 
-/** The allocated addresses as keys. */
-export function allocatedKeys(pool: PoolState): bigint[] {
-  return [...pool.allocated.keys()].map(decodeAddress);
-}
-
 export function available(pool: PoolState): bigint {
   let sum = 0n;
   for (const f of pool.free) sum += f.size;
@@ -83,7 +159,7 @@ export function buildFreeSets(def: PoolDefinition, allocated: Iterable<bigint>):
     if (r.gateway !== null && r.gateway >= r.start && r.gateway <= r.end) holes.push(r.gateway);
     for (const k of taken) if (k >= r.start && k <= r.end) holes.push(k);
     holes.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const set = new IntervalSet();
+    const set = new IntervalSet(r.start, r.end - r.start + 1n);
     let cursor = r.start;
     for (const h of holes) {
       if (h < cursor) continue;

@@ -2,9 +2,16 @@
  * The status projection every query returns (Harvester's IPPool status names): counts are exact; a
  * count too large for a JSON number (IPv6) is given as a decimal string.
  */
-import { decodeAddress, formatAddress } from './address.js';
+import { formatAddress } from './address.js';
 import { CANONICAL_API_VERSION, PoolSpec } from './pool-spec.js';
-import { available, IpamState, PoolState } from './pool.state.js';
+import {
+  AddressRecord,
+  allocatedEntries,
+  available,
+  historyEntries,
+  IpamState,
+  PoolState,
+} from './pool.state.js';
 
 export type Count = number | string;
 
@@ -28,11 +35,10 @@ export function count(n: bigint): Count {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 }
 
-function sortedRecord<V>(map: Map<string, V>, value: (v: V) => string): Record<string, string> {
-  const keys = [...map.keys()].map((text) => [decodeAddress(text), text] as const);
-  keys.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+/** Address text -> "namespace/name", in address order. */
+function addressRecord(entries: AddressRecord[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [, text] of keys) out[text] = value(map.get(text)!);
+  for (const e of entries) out[formatAddress(e.ip)] = e.loadBalancer;
   return out;
 }
 
@@ -41,8 +47,8 @@ export function poolStatus(pool: PoolState): PoolStatus {
     total: count(pool.def.total),
     available: count(available(pool)),
     lastAllocated: pool.lastAllocated === null ? '' : formatAddress(pool.lastAllocated),
-    allocated: sortedRecord(pool.allocated, (lb) => lb),
-    allocatedHistory: sortedRecord(pool.history, (h) => h.loadBalancer),
+    allocated: addressRecord(allocatedEntries(pool)),
+    allocatedHistory: addressRecord(historyEntries(pool)),
   };
 }
 
@@ -72,8 +78,8 @@ export interface LoadBalancerView {
 
 /** The current address of a load balancer, or null when it holds none. */
 export function loadBalancerView(state: IpamState, key: string): LoadBalancerView | null {
-  const held = state.holdings.get(key);
-  const pool = held ? state.pools.get(held.pool) : undefined;
+  const held = state.loadBalancers.get(key);
+  const pool = held?.pool;
   if (!held || !pool) return null;
   const range = pool.def.ranges.find((r) => held.ip >= r.start && held.ip <= r.end);
   if (!range) return null;

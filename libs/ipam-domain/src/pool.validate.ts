@@ -2,11 +2,11 @@
  * Validation of a pool against the others (semantics section 6, rules 3-7), in the webhook's order.
  * Rules 1 and 2 (ranges present and valid) are part of parsing (pool-spec.ts).
  */
-import { decodeAddress, formatAddress } from './address.js';
+import { formatAddress } from './address.js';
 import { reject } from './errors.js';
 import type { PoolDefinition, RangeDef } from './pool-spec.js';
 import { tupleMatches } from './pool.select.js';
-import { IpamState, PoolState, rangeIndexOf } from './pool.state.js';
+import { allocatedEntries, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
 
 const NETWORK_FORMAT = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -103,8 +103,7 @@ export function validateAgainstOthers(def: PoolDefinition, others: PoolState[]):
 /** Rule 7 (update only): every allocated address stays allocatable under the new ranges. */
 export function validateUpdateKeepsAllocations(def: PoolDefinition, current: PoolState): void {
   const probe: PoolState = { ...current, def };
-  for (const [text, lb] of current.allocated) {
-    const ip = decodeAddress(text);
+  for (const { ip, loadBalancer: lb } of allocatedEntries(current)) {
     const i = rangeIndexOf(probe, ip);
     if (i < 0) {
       reject(

@@ -48,10 +48,14 @@ function checkAgainst(set: IntervalSet, model: Set<bigint>): void {
 }
 
 describe('IntervalSet', () => {
-  it('behaves like a Set<bigint> under random add / addRange / delete', () => {
+  it.each([
+    ['any keys (bigint layout)', () => new IntervalSet()],
+    ['a range of 64 (number layout)', () => new IntervalSet(0n, 64n)],
+    ['a range of 60 that keys outside it push into the bigint layout', () => new IntervalSet(2n, 60n)],
+  ])('behaves like a Set<bigint> under random add / addRange / delete: %s', (_name, make) => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
-        let set = new IntervalSet();
+        let set = make();
         const model = new Set<bigint>();
         for (const o of ops) {
           switch (o.op) {
@@ -102,6 +106,61 @@ describe('IntervalSet', () => {
         expect(set.intersects(a, b)).toBe(expected);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('a set for a huge range (number layout with the last offset as Infinity) matches the bigint layout', () => {
+    const base = (1n << 128n) + 77n;
+    const size = 1n << 64n;
+    const near = (at: bigint) => [-2n, -1n, 0n, 1n, 2n].map((d) => at + d);
+    // offsets near the start, around the last exact number, and at the end of the range; and outside it
+    const offsets = [
+      ...[0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 40n, 41n],
+      ...near(2n ** 53n - 2n),
+      ...[size - 3n, size - 2n, size - 1n, size, size + 1n, -1n],
+    ];
+    const candidate = fc.constantFrom(...offsets.map((o) => base + o));
+    const op = fc.oneof(
+      candidate.map((x) => ({ op: 'add' as const, x })),
+      candidate.map((x) => ({ op: 'delete' as const, x })),
+      candidate.map((x) => ({ op: 'delete' as const, x })),
+      fc
+        .tuple(candidate, fc.nat({ max: 3 }))
+        .map(([a, n]) => ({ op: 'addRange' as const, a, b: a + BigInt(n) })),
+      fc.constant({ op: 'clone' as const }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(op, { maxLength: 40 }), (whole, ops) => {
+        let subject = new IntervalSet(base, size);
+        let reference = new IntervalSet();
+        // the whole range (a free set), or its start and its last address only
+        const [a, b] = whole ? [base + size - 1n, base + size - 1n] : [base + 41n, base + size - 2n];
+        expect(subject.addRange(base, a)).toBe(reference.addRange(base, a));
+        if (!whole) expect(subject.add(b + 1n)).toBe(reference.add(b + 1n));
+        for (const o of ops) {
+          if (o.op === 'clone') {
+            subject = subject.clone();
+            reference = reference.clone();
+          } else if (o.op === 'addRange') {
+            // the number layout holds members of its range only (free sets never leave it)
+            if (o.a < base || o.b >= base + size) continue;
+            expect(subject.addRange(o.a, o.b)).toBe(reference.addRange(o.a, o.b));
+          } else if (o.op === 'add') {
+            if (o.x < base || o.x >= base + size) continue;
+            expect(subject.add(o.x)).toBe(reference.add(o.x));
+          } else {
+            expect(subject.delete(o.x)).toBe(reference.delete(o.x));
+          }
+          expect(subject.size).toBe(reference.size);
+          expect([...subject.intervals()]).toEqual([...reference.intervals()]);
+          for (const x of offsets.map((d) => base + d)) {
+            expect([x, subject.has(x)]).toEqual([x, reference.has(x)]);
+            expect([x, subject.firstAtOrAfter(x)]).toEqual([x, reference.firstAtOrAfter(x)]);
+          }
+          expect(subject.first()).toBe(reference.first());
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -5,10 +5,12 @@
  */
 import fc from 'fast-check';
 import {
+  allocatedEntries,
   canonicalSpecKey,
   decide,
   evolve,
   fold,
+  historyEntries,
   initialState,
   IpamCommand,
   IpamEvent,
@@ -246,12 +248,21 @@ function snapshot(s: IpamState): string {
           p.def.ranges.map((r) => [r.index, r.start, r.end, r.gateway, r.total, r.cidr]),
         ],
         free: p.free.map((f) => [f.size, ...f.intervals()]),
-        allocated: [...p.allocated],
-        history: [...p.history],
-        historyByLb: [...p.historyByLb].map(([k, v]) => [k, [...v]]),
+        tables: p.tables.map((t) =>
+          t.entries().map((e) => [e.offset, e.holder?.key ?? null, e.history?.key ?? null, e.seq]),
+        ),
+        counts: [p.allocatedCount, p.historyCount],
         last: p.lastAllocated,
       })),
-      holdings: [...s.holdings],
+      loadBalancers: [...s.loadBalancers].map(([k, r]) => [
+        k,
+        r.key,
+        r.pool?.def.name ?? null,
+        r.ip,
+        r.refs,
+        r.history?.map((h) => [h.pool.def.name, h.ip]) ?? null,
+      ]),
+      held: s.held,
     },
     (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
   );
@@ -284,8 +295,22 @@ function invariantProblems(state: IpamState, model: ReferenceModel): string[] {
       if (view?.ip !== ip || view.ipPool !== v.metadata.name) problems.push(`${holder} does not hold ${ip}`);
     }
   }
-  if (state.holdings.size !== held)
-    problems.push(`${state.holdings.size} holdings for ${held} allocated addresses`);
+  if (state.held !== held) problems.push(`${state.held} holdings for ${held} allocated addresses`);
+  // every load balancer record is referred to exactly `refs` times, and only referred records are kept
+  const refs = new Map<string, number>();
+  const bump = (k: string) => refs.set(k, (refs.get(k) ?? 0) + 1);
+  for (const p of state.pools.values()) {
+    for (const e of allocatedEntries(p)) bump(e.loadBalancer);
+    for (const e of historyEntries(p)) bump(e.loadBalancer);
+    if (p.allocatedCount !== allocatedEntries(p).length || p.historyCount !== historyEntries(p).length)
+      problems.push(`${p.def.name}: counts ${p.allocatedCount}/${p.historyCount} differ from its tables`);
+  }
+  for (const [k, r] of state.loadBalancers) {
+    if (r.key !== k || r.refs !== refs.get(k))
+      problems.push(`${k} counts ${r.refs} references, has ${refs.get(k)}`);
+  }
+  for (const k of refs.keys())
+    if (!state.loadBalancers.has(k)) problems.push(`${k} is referred to but unknown`);
   return problems;
 }
 
@@ -332,7 +357,9 @@ function runScenario(cmds: GenCmd[]): void {
       model.poolNames().map((n) => [n, model.status(n)]),
     );
     const holdings = Object.fromEntries(
-      [...state.holdings].map(([k, h]) => [k, `${h.pool} ${loadBalancerView(state, k)?.ip}`]),
+      [...state.loadBalancers]
+        .filter(([, r]) => r.pool !== null)
+        .map(([k, r]) => [k, `${r.pool!.def.name} ${loadBalancerView(state, k)?.ip}`]),
     );
     same(holdings, model.holdingsView());
     same(invariantProblems(state, model), []);

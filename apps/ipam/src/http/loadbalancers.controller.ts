@@ -1,7 +1,7 @@
 /** /v1/loadbalancers: the current address of a load balancer; request and release one. */
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { loadBalancerView } from '../../../../libs/ipam-domain/src/index.js';
+import { holdingOf, loadBalancerView } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { LoadBalancerDto } from '../dto/input.dto.js';
 import { validateShape } from '../dto/validate-body.js';
@@ -52,7 +52,7 @@ export class LoadBalancersController {
   @ApiResponse({ status: 404, description: 'it holds no address' })
   async release(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);
-    if (!this.allocator.state.holdings.has(key))
+    if (holdingOf(this.allocator.state, key) === undefined)
       throw notFound('UnknownLoadBalancer', `load balancer ${key} holds no address.`);
     const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.deleted', {
       metadata: { namespace, name },

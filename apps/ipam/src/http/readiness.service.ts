@@ -39,7 +39,7 @@ export class ReadinessService implements OnModuleInit {
       for (const p of pools()) g.set({ pool: p.def.name }, asNumber(available(p)));
     });
     this.metrics.gauge('ipam_pool_allocated', 'Allocated addresses of the pool', ['pool'], (g) => {
-      for (const p of pools()) g.set({ pool: p.def.name }, p.allocated.size);
+      for (const p of pools()) g.set({ pool: p.def.name }, p.allocatedCount);
     });
     this.metrics.gauge(
       'ipam_consumer_lag_messages',
