@@ -42,12 +42,9 @@ export function fromHistory(state: IpamState, pool: PoolState, loadBalancer: str
   for (const ref of rec.history) {
     if (ref.pool !== pool) continue;
     const k = ref.ip;
-    const i = rangeIndexOf(pool, k);
-    if (i < 0) continue;
-    const offset = k - pool.def.ranges[i].start;
     // the reference may be stale: the entry counts only while it still names this load balancer
-    if (pool.tables[i].history(offset) !== rec) continue;
-    const seq = pool.tables[i].historySeq(offset);
+    if (pool.tables[ref.range] !== ref.table || ref.table.history(ref.offset) !== rec) continue;
+    const seq = ref.table.historySeq(ref.offset);
     if (seq > bestSeq && isAllocatable(pool, k) && isFree(pool, k)) {
       bestKey = k;
       bestSeq = seq;

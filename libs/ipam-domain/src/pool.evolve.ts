@@ -6,7 +6,7 @@
  */
 import { decodeAddress, decodeV4, V4_BASE } from './address.js';
 import { AddressTable } from './address-table.js';
-import { definitionFromSpec } from './pool-spec.js';
+import { definitionFromSpec, type PoolDefinition } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
 import {
   buildFreeSets,
@@ -86,39 +86,54 @@ function unref(state: IpamState, rec: LoadBalancerRecord): void {
 /** Is this history reference still the entry of its address (in a pool the state still has)? */
 function live(state: IpamState, rec: LoadBalancerRecord, ref: HistoryRef): boolean {
   const pool = ref.pool;
-  if (state.pools.get(pool.def.name) !== pool) return false;
-  const i = rangeIndexOf(pool, ref.ip);
-  return i >= 0 && pool.tables[i].history(ref.ip - pool.def.ranges[i].start) === rec;
+  // a pool update rebuilds the tables (and notes the entries again): a reference to an old table is stale
+  return (
+    pool.tables[ref.range] === ref.table &&
+    ref.table.history(ref.offset) === rec &&
+    state.pools.get(pool.def.name) === pool
+  );
 }
 
 /**
  * Remembers where a history entry for this record was written, dropping overwritten ones (whose
  * objects it reuses: most releases then allocate nothing).
  */
-function noteHistory(state: IpamState, rec: LoadBalancerRecord, pool: PoolState, ip: bigint): void {
+function noteHistory(
+  state: IpamState,
+  rec: LoadBalancerRecord,
+  pool: PoolState,
+  ip: bigint,
+  range: number,
+  offset: bigint | number,
+): void {
+  const table = pool.tables[range];
   const list = rec.history;
   if (list === null) {
-    rec.history = [{ pool, ip }];
+    rec.history = [{ pool, ip, range, table, offset }];
     return;
   }
   let kept = 0;
   let present = false;
   let reusable: HistoryRef | null = null;
-  for (const ref of list) {
+  for (let k = 0; k < list.length; k++) {
+    const ref = list[k];
     if (!live(state, rec, ref)) {
       reusable = ref;
       continue;
     }
-    if (ref.pool === pool && ref.ip === ip) present = true;
+    if (ref.table === table && ref.ip === ip) present = true;
     list[kept++] = ref;
   }
-  list.length = kept;
+  if (kept !== list.length) list.length = kept;
   if (present) return;
   if (reusable === null) {
-    list.push({ pool, ip });
+    list.push({ pool, ip, range, table, offset });
   } else {
     reusable.pool = pool;
     reusable.ip = ip;
+    reusable.range = range;
+    reusable.table = table;
+    reusable.offset = offset;
     list.push(reusable);
   }
 }
@@ -142,7 +157,18 @@ function importEntry(
     if (previous === null) pool.historyCount++;
     else unref(state, previous);
   }
-  noteHistory(state, rec, pool, ip);
+  noteHistory(state, rec, pool, ip, i, offset);
+}
+
+/** Do both definitions have the same allocatable addresses, range by range (start, end and gateway)? */
+function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
+  if (a.ranges.length !== b.ranges.length) return false;
+  for (let i = 0; i < a.ranges.length; i++) {
+    const x = a.ranges[i];
+    const y = b.ranges[i];
+    if (x.start !== y.start || x.end !== y.end || x.gateway !== y.gateway) return false;
+  }
+  return true;
 }
 
 interface TableEntry {
@@ -190,7 +216,12 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         state.pools.set(name, newPoolState(def));
         return state;
       }
-      // an update: the tables are rebuilt for the new ranges
+      if (sameAddresses(current.def, def)) {
+        // an edit of scope, priority or description: the addresses, free sets and tables stay as they are
+        current.def = def;
+        return state;
+      }
+      // an update of the ranges: the tables are rebuilt for the new ones
       const entries = tableEntries(current);
       current.def = def;
       current.tables = def.ranges.map(() => new AddressTable<LoadBalancerRecord>());
@@ -218,6 +249,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
           } else {
             current.tables[i].setHistory(offset, e.history, e.seq);
             current.historyCount++;
+            noteHistory(state, e.history, current, e.ip, i, offset);
           }
         }
       }
@@ -270,7 +302,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       pool.historyCount++;
       state.held--;
       rec.pool = null;
-      noteHistory(state, rec, pool, key);
+      noteHistory(state, rec, pool, key, i, offset);
       return state;
     }
     case 'HistoryImported': {

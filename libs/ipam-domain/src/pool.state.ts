@@ -6,10 +6,17 @@ import { AddressTable } from './address-table.js';
 import { IntervalSet } from './interval-set.js';
 import type { PoolDefinition } from './pool-spec.js';
 
-/** Where a history entry naming a load balancer was written (checked on read: it may be overwritten). */
+/**
+ * Where a history entry naming a load balancer was written (checked on read: it may be overwritten):
+ * the address, and its table and offset, so that the check is one slot read.
+ */
 export interface HistoryRef {
   pool: PoolState;
   ip: bigint;
+  /** the range's index, its table when the entry was written, and the offset in it */
+  range: number;
+  table: AddressTable<LoadBalancerRecord>;
+  offset: bigint | number;
 }
 
 /**

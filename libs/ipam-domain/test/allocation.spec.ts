@@ -114,6 +114,29 @@ describe('section 3: worked examples', () => {
     });
   });
 
+  it('an update that moves only a range end (same start and gateway) frees the new addresses, keeps holders and history', () => {
+    const range = (end: string) => [{ subnet: '10.0.0.0/24', rangeStart: '10.0.0.10', rangeEnd: end }];
+    const w = new World().mustCreate(globalPool('p', range('10.0.0.11')));
+    expect(['a', 'b'].map((n) => w.ip(`default/${n}`))).toEqual(['10.0.0.10', '10.0.0.11']);
+    w.mustRelease('default/a');
+    w.mustUpdate(globalPool('p', range('10.0.0.13')));
+    expect(w.status('p')).toMatchObject({
+      total: 4,
+      available: 3,
+      allocated: { '10.0.0.11': 'default/b' },
+      allocatedHistory: { '10.0.0.10': 'default/a' },
+    });
+    expect(w.allocate('default/c')).toMatchObject({ ip: '10.0.0.12', fromHistory: false });
+    expect(w.allocate('default/a')).toMatchObject({ ip: '10.0.0.10', fromHistory: true });
+    // and an edit that changes no address (the priority) keeps every address where it is
+    w.mustUpdate(globalPool('p', range('10.0.0.13'), { priority: 7 }));
+    expect(w.status('p')).toMatchObject({
+      available: 1,
+      allocated: { '10.0.0.10': 'default/a', '10.0.0.11': 'default/b', '10.0.0.12': 'default/c' },
+    });
+    expect(w.allocate('default/d')).toMatchObject({ ip: '10.0.0.13' });
+  });
+
   it('range .10-.12: wrap-around gives a released address to someone else, erasing its history', () => {
     const w = new World().mustCreate(
       globalPool('p', [{ subnet: '10.0.0.0/24', rangeStart: '10.0.0.10', rangeEnd: '10.0.0.12' }]),
@@ -278,9 +301,12 @@ describe('section 4: history', () => {
     expect(w.status('p').allocatedHistory).toEqual({}); // skipped: .2 is held
     const p = w.state.pools.get('p')!;
     const ip = V4_BASE + 0x0a000002n;
-    const a = { key: 'default/a', pool: null, ip: 0n, history: [{ pool: p, ip }], refs: 1 };
+    const offset = ip - p.def.ranges[0].start;
+    const table = p.tables[0];
+    const ref = { pool: p, ip, range: 0, table, offset };
+    const a = { key: 'default/a', pool: null, ip: 0n, history: [ref], refs: 1 };
     w.state.loadBalancers.set('default/a', a);
-    p.tables[0].setHistory(ip - p.def.ranges[0].start, a, 1);
+    table.setHistory(offset, a, 1);
     expect(w.status('p').allocatedHistory).toEqual({ '10.0.0.2': 'default/a' });
     expect(w.allocate('default/a')).toMatchObject({ ip: '10.0.0.3', fromHistory: false });
   });
