@@ -60,7 +60,7 @@ afterAll(async () => {
 describe('graceful shutdown', () => {
   it('SIGTERM to a live leader: exit code 0 within 5 s, lease released', async () => {
     const p = start('stop-1');
-    await waitForLeader(nc, STREAM, 'stop-1', 20_000);
+    await waitForLeader(nc, STREAM, p, 20_000);
     await publishAll(js, workloadPools('stop'));
     const seq = await publishInput(
       js,
@@ -81,7 +81,7 @@ describe('graceful shutdown', () => {
   it('SIGTERM while inputs stream in: exit 0, the successor takes over at once, each input answered once', async () => {
     const rand = seededRandom(7);
     const p = start('stop-2');
-    await waitForLeader(nc, STREAM, 'stop-2', 20_000);
+    await waitForLeader(nc, STREAM, p, 20_000);
     const seqs: number[] = [];
     const publishing = publishAll(js, randomLbInputs(rand, 200, 'stop-2'), { paceMs: 2, seqs });
     await waitFor(
@@ -100,7 +100,7 @@ describe('graceful shutdown', () => {
 
     const started = Date.now();
     const next = start('stop-3');
-    await waitForLeader(nc, STREAM, 'stop-3', 15_000);
+    await waitForLeader(nc, STREAM, next, 15_000);
     expect(Date.now() - started).toBeLessThan(LEASE_TTL_MS / 2);
     await audit.waitUntilAllAnswered({ timeoutMs: 20_000 });
     audit.assertExactlyOnce();

@@ -226,7 +226,7 @@ describe('two instances, the leader paused (SIGSTOP) and resumed', () => {
     );
     paused.child.kill('SIGSTOP');
     await publishing;
-    await waitForLeader(nc, STREAM, other.instanceId, 15_000);
+    await waitForLeader(nc, STREAM, other, 15_000);
     await audit.waitUntilAllAnswered({ timeoutMs: 30_000, settleMs: 300 });
 
     // inputs while the old leader is still paused: the new leader answers them

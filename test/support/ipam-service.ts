@@ -218,19 +218,31 @@ export async function leaseHolder(
   return v.holder;
 }
 
-/** Waits until `instanceId` holds the decider lease of `stream`. */
+/**
+ * Waits until the service (or the instance id) holds the decider lease of `stream`. Given the service,
+ * a timeout says whether it still runs, who holds the lease, and the end of what it printed.
+ */
 export async function waitForLeader(
   nc: NatsConnection,
   stream: string,
-  instanceId: string,
+  who: ServiceProcess | string,
   timeoutMs = 15_000,
 ): Promise<void> {
-  await waitFor(
-    `${instanceId} to hold the lease of ${stream}`,
-    async () => (await leaseHolder(nc, stream)) === instanceId,
-    {
-      timeoutMs,
-      intervalMs: 50,
-    },
-  );
+  const instanceId = typeof who === 'string' ? who : who.instanceId;
+  try {
+    await waitFor(
+      `${instanceId} to hold the lease of ${stream}`,
+      async () => (await leaseHolder(nc, stream)) === instanceId,
+      { timeoutMs, intervalMs: 50 },
+    );
+  } catch (e) {
+    if (typeof who === 'string') throw e;
+    const holder = await leaseHolder(nc, stream).catch((err: unknown) => `(unreadable: ${String(err)})`);
+    const tail = (text: string) => text.split('\n').slice(-15).join('\n');
+    throw new Error(
+      `${(e as Error).message}; ${who.isRunning() ? 'it is running' : 'it has exited'}, the lease holder is ${holder ?? 'nobody'}\n` +
+        `stdout (end):\n${tail(who.stdout())}\nstderr (end):\n${tail(who.stderr())}`,
+      { cause: e },
+    );
+  }
 }
