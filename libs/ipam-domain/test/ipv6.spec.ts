@@ -2,7 +2,7 @@
  * semantics.md section 2, "IPv6 done right": a /64 or larger is a normal pool with exact totals, and
  * memory grows with the number of allocations, not with the size of a range.
  */
-import { count, fold } from '../src/index.js';
+import { count, fold, poolStatus } from '../src/index.js';
 import { globalPool, pool, World } from './support.js';
 
 const TWO_64 = 1n << 64n;
@@ -61,6 +61,12 @@ describe('IPv6: large pools', () => {
     expect(Object.keys(w.status('v6').allocatedHistory).sort()).toEqual(
       ['fd00:1:2:8000::', 'fd00:1:2:8000::1', 'fd00:1:2::2', last].sort(),
     );
+    // addresses far from the start (past 2^53) come back from history like any other
+    expect(w.allocate('default/c')).toMatchObject({ ip: 'fd00:1:2:8000::', fromHistory: true });
+    expect(w.allocate('default/a')).toMatchObject({ ip: last, fromHistory: true });
+    expect(w.status('v6').allocated).toEqual({ 'fd00:1:2:8000::': 'default/c', [last]: 'default/a' });
+    // and a replay of the log reaches the same status
+    expect(poolStatus(fold(w.log).pools.get('v6')!)).toEqual(w.status('v6'));
   });
 
   it('memory follows the allocations, not the size: the free set of a /48 stays a few intervals', () => {
@@ -69,6 +75,8 @@ describe('IPv6: large pools', () => {
     const state = w.state.pools.get('v6')!;
     expect(state.free[0].intervalCount).toBe(1);
     expect(state.free[0].size).toBe(TWO_80 - 2n - 500n);
+    // holders live in pages of 32 addresses: ::2 to ::501 (offsets 2 to 501) fill pages 0 to 15
+    expect(state.tables[0].pageCount).toBe(16);
     for (let i = 0; i < 500; i += 2) w.mustRelease(`default/lb-${i}`);
     expect(state.free[0].intervalCount).toBe(251);
     expect(w.status('v6').available).toBe((TWO_80 - 2n - 250n).toString());
