@@ -9,6 +9,9 @@
  * while exact, decimal text beyond 2^53) with the last page remembered: next-fit and replays touch
  * neighbouring addresses one after another, so most lookups never reach the map.
  *
+ * Reads remember the last page found (a cache, invisible to callers): decide reads tables and never
+ * changes what they hold.
+ *
  * This replaces string-keyed maps of every address: folding a long log spends its time in hash lookups
  * on large maps and in collecting their garbage, and a page of plain arrays needs neither.
  */
