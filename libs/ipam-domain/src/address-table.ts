@@ -36,11 +36,24 @@ export interface AddressEntry<T> {
   seq: number;
 }
 
+/** Ranges up to this many addresses find their pages in an array (at most 2,048 slots), not a map. */
+const DIRECT_LIMIT = 65_536n;
+
 export class AddressTable<T> {
   private readonly pages = new Map<PageId, Page<T>>();
+  /** the pages of a small range by number (a holey array: unused pages are holes) */
+  private readonly direct: Array<Page<T> | undefined> | null;
   private lastId: PageId = -1;
   private lastPage: Page<T> | undefined = undefined;
   private slot = 0;
+
+  /** `size`: the range's size, when known (a small range indexes its pages directly). */
+  constructor(size?: bigint) {
+    this.direct =
+      size !== undefined && size <= DIRECT_LIMIT
+        ? new Array<Page<T> | undefined>(Number((size + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE)))
+        : null;
+  }
 
   /** Finds the page of an offset and sets `slot`; creates it when asked. */
   private page(offset: Offset, create: boolean): Page<T> | undefined {
@@ -57,11 +70,13 @@ export class AddressTable<T> {
       this.slot = Number(offset % BigInt(PAGE_SIZE));
     }
     if (id === this.lastId) return this.lastPage;
-    let page = this.pages.get(id);
+    const direct = this.direct;
+    let page = direct !== null ? direct[id as number] : this.pages.get(id);
     if (page === undefined) {
       if (!create) return undefined;
       page = new Page<T>();
-      this.pages.set(id, page);
+      if (direct !== null) direct[id as number] = page;
+      else this.pages.set(id, page);
     }
     this.lastId = id;
     this.lastPage = page;
@@ -118,11 +133,15 @@ export class AddressTable<T> {
 
   /** Every address with a holder or a history entry, in address order. */
   entries(): Array<AddressEntry<T>> {
-    const ids = [...this.pages.keys()].map((id) => [BigInt(id), id] as const);
-    ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const found: Array<[bigint, Page<T>]> = [];
+    if (this.direct !== null) {
+      this.direct.forEach((page, id) => found.push([BigInt(id), page!])); // forEach skips the holes
+    } else {
+      for (const [id, page] of this.pages) found.push([BigInt(id), page]);
+      found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    }
     const out: Array<AddressEntry<T>> = [];
-    for (const [base, id] of ids) {
-      const page = this.pages.get(id)!;
+    for (const [base, page] of found) {
       for (let s = 0; s < PAGE_SIZE; s++) {
         const holder = page.holder[s];
         const history = page.history[s];
@@ -135,6 +154,6 @@ export class AddressTable<T> {
 
   /** Pages in use (for tests of the memory bound). */
   get pageCount(): number {
-    return this.pages.size;
+    return this.direct !== null ? this.direct.filter(() => true).length : this.pages.size;
   }
 }

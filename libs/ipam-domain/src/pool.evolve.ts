@@ -14,6 +14,7 @@ import {
   IpamState,
   LoadBalancerRecord,
   newPoolState,
+  offsetValue,
   PoolState,
   rangeIndexOf,
 } from './pool.state.js';
@@ -56,19 +57,20 @@ function locate(pool: PoolState, text: string): boolean {
   const i = rangeIndexOf(pool, key);
   if (i < 0) return false;
   atRange = i;
-  atOffset = key - ranges[i].start;
+  atOffset = offsetValue(key - ranges[i].start);
   return true;
 }
 
 /** The key of the located address. */
 function locatedKey(pool: PoolState): bigint {
-  return atV4 >= 0 ? V4_BASE + BigInt(atV4) : pool.def.ranges[atRange].start + (atOffset as bigint);
+  return atV4 >= 0 ? V4_BASE + BigInt(atV4) : pool.def.ranges[atRange].start + BigInt(atOffset);
 }
 
 /** A new record, with no references yet: the caller adds the first one at once. */
 function newRecord(state: IpamState, loadBalancer: string): LoadBalancerRecord {
   let rec = state.spare.pop();
-  if (rec === undefined) rec = { key: loadBalancer, pool: null, ip: 0n, history: null, refs: 0 };
+  if (rec === undefined)
+    rec = { key: loadBalancer, pool: null, ip: 0n, range: -1, offset: 0, history: null, refs: 0 };
   else rec.key = loadBalancer;
   state.loadBalancers.set(loadBalancer, rec);
   return rec;
@@ -148,7 +150,7 @@ function importEntry(
   seq: number,
 ): void {
   const table = pool.tables[i];
-  const offset = ip - pool.def.ranges[i].start;
+  const offset = offsetValue(ip - pool.def.ranges[i].start);
   if (table.holder(offset) !== null) return;
   const rec = state.loadBalancers.get(lb) ?? newRecord(state, lb);
   const previous = table.setHistory(offset, rec, seq);
@@ -224,13 +226,13 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       // an update of the ranges: the tables are rebuilt for the new ones
       const entries = tableEntries(current);
       current.def = def;
-      current.tables = def.ranges.map(() => new AddressTable<LoadBalancerRecord>());
+      current.tables = def.ranges.map((r) => new AddressTable<LoadBalancerRecord>(r.end - r.start + 1n));
       current.allocatedCount = 0;
       current.historyCount = 0;
       const held: bigint[] = [];
       for (const e of entries) {
         const i = rangeIndexOf(current, e.ip);
-        const offset = i < 0 ? 0n : e.ip - def.ranges[i].start;
+        const offset = i < 0 ? 0 : offsetValue(e.ip - def.ranges[i].start);
         if (e.holder !== null) {
           if (i < 0) {
             // cannot happen for an accepted update (rule 7); keep the fold total anyway
@@ -239,6 +241,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
             unref(state, e.holder);
           } else {
             current.tables[i].hold(offset, e.holder);
+            e.holder.range = i;
+            e.holder.offset = offset;
             current.allocatedCount++;
             held.push(e.ip);
           }
@@ -273,6 +277,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       rec.refs++;
       rec.pool = pool;
       rec.ip = key;
+      rec.range = i;
+      rec.offset = offset;
       state.held++;
       const previous = pool.tables[i].hold(offset, rec);
       pool.allocatedCount++;
@@ -291,8 +297,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!locate(pool, ip)) return state;
       const i = atRange;
       const offset = atOffset;
+      // the address it holds (its record says where)
+      if (rec.range !== i || rec.offset !== offset) return state;
       const table = pool.tables[i];
-      if (table.holder(offset) !== rec) return state;
       // the holding becomes a history entry: the record keeps its reference
       table.releaseTo(offset, causationSeq);
       if (typeof offset === 'number') pool.free[i].addOffset(offset);

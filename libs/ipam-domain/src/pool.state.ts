@@ -27,8 +27,10 @@ export interface LoadBalancerRecord {
   key: string;
   /** the pool it holds an address in, or null */
   pool: PoolState | null;
-  /** its address while `pool` is set */
+  /** its address while `pool` is set, and where that address is: range index and offset in its table */
   ip: bigint;
+  range: number;
+  offset: bigint | number;
   /** the history entries written for it; some may have been overwritten since (see fromHistory) */
   history: HistoryRef[] | null;
   /** 1 while it holds an address, plus the history entries that name it: the record leaves at 0 */
@@ -69,11 +71,22 @@ export function initialState(): IpamState {
   return { pools: new Map(), loadBalancers: new Map(), held: 0, spare: [] };
 }
 
+/** The largest offset kept as a number (IntervalSet and AddressTable take numbers below 2^53 - 1). */
+const MAX_NUMBER_OFFSET = 2n ** 53n - 2n;
+
+/**
+ * An offset from a range's start as the tables and free sets take it: a number while exact, else the
+ * bigint. One address always gets the same form, so offsets compare with ===.
+ */
+export function offsetValue(offset: bigint): bigint | number {
+  return offset <= MAX_NUMBER_OFFSET ? Number(offset) : offset;
+}
+
 export function newPoolState(def: PoolDefinition): PoolState {
   return {
     def,
     free: buildFreeSets(def, []),
-    tables: def.ranges.map(() => new AddressTable<LoadBalancerRecord>()),
+    tables: def.ranges.map((r) => new AddressTable<LoadBalancerRecord>(r.end - r.start + 1n)),
     allocatedCount: 0,
     historyCount: 0,
     lastAllocated: null,

@@ -4,8 +4,11 @@
 import { AddressTable } from '../src/index.js';
 
 describe('AddressTable', () => {
-  it('an offset given as a number or as a bigint is the same slot', () => {
-    const t = new AddressTable<string>();
+  it.each([
+    ['pages in a map (a large range)', () => new AddressTable<string>()],
+    ['pages in an array (a range of 256)', () => new AddressTable<string>(256n)],
+  ])('an offset given as a number or as a bigint is the same slot: %s', (_name, make) => {
+    const t = make();
     expect(t.hold(70, 'ns/a')).toBeNull();
     expect(t.holder(70n)).toBe('ns/a');
     t.releaseTo(70n, 9);
@@ -13,6 +16,14 @@ describe('AddressTable', () => {
     // taking the address erases its history entry, and says whose it was
     expect(t.hold(70n, 'ns/b')).toBe('ns/a');
     expect([t.holder(70), t.history(70n)]).toEqual(['ns/b', null]);
+    t.hold(255, 'ns/last');
+    t.setHistory(3n, 'ns/first', 4);
+    expect(t.entries().map((e) => [e.offset, e.holder ?? e.history])).toEqual([
+      [3n, 'ns/first'],
+      [70n, 'ns/b'],
+      [255n, 'ns/last'],
+    ]);
+    expect(t.pageCount).toBe(3);
   });
 
   it('holds offsets past 2^53 exactly, and lists every used address in offset order', () => {
