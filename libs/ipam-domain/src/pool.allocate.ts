@@ -1,7 +1,15 @@
 /**
  * Which address a load balancer gets from a pool (semantics sections 3 and 4). Read-only on the state.
  */
-import { IpamState, isAllocatable, isFree, PoolState, rangeIndexOf } from './pool.state.js';
+import {
+  IpamState,
+  isAllocatable,
+  isFree,
+  lastAllocatedOf,
+  PoolState,
+  rangeIndexOf,
+  refAddress,
+} from './pool.state.js';
 
 /**
  * Next-fit: the first free address after lastAllocated, ascending within its range, then the following
@@ -11,7 +19,7 @@ import { IpamState, isAllocatable, isFree, PoolState, rangeIndexOf } from './poo
 export function nextFit(pool: PoolState): bigint | null {
   const free = pool.free;
   const n = free.length;
-  const last = pool.lastAllocated;
+  const last = lastAllocatedOf(pool);
   const at = last === null ? -1 : rangeIndexOf(pool, last);
   if (last === null || at < 0) {
     for (let i = 0; i < n; i++) {
@@ -41,9 +49,9 @@ export function fromHistory(state: IpamState, pool: PoolState, loadBalancer: str
   let bestSeq = -1;
   for (const ref of rec.history) {
     if (ref.pool !== pool) continue;
-    const k = ref.ip;
     // the reference may be stale: the entry counts only while it still names this load balancer
     if (pool.tables[ref.range] !== ref.table || ref.table.history(ref.offset) !== rec) continue;
+    const k = refAddress(ref);
     const seq = ref.table.historySeq(ref.offset);
     if (seq > bestSeq && isAllocatable(pool, k) && isFree(pool, k)) {
       bestKey = k;

@@ -17,6 +17,7 @@ import { fromHistory, nextFit } from './pool.allocate.js';
 import { selectPool } from './pool.select.js';
 import {
   allocatedEntries,
+  heldAddress,
   holderOf,
   isAllocatable,
   IpamState,
@@ -207,7 +208,8 @@ function allocated(pool: PoolState, lb: string, ip: bigint, history: boolean, c:
 
 function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Causation): IpamEvent {
   const held = state.loadBalancers.get(req.key);
-  if (held !== undefined && held.pool !== null) return allocated(held.pool, req.key, held.ip, false, c);
+  if (held !== undefined && held.pool !== null)
+    return allocated(held.pool, req.key, heldAddress(held), false, c);
   let pool: PoolState | null;
   if (req.ipPool !== null) {
     pool = state.pools.get(req.ipPool) ?? null;
@@ -270,7 +272,7 @@ function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): Ipam
   }
   return {
     type: 'IPReleased',
-    data: { loadBalancer: key, ipPool: held.pool.def.name, ip: formatAddress(held.ip), ...c },
+    data: { loadBalancer: key, ipPool: held.pool.def.name, ip: formatAddress(heldAddress(held)), ...c },
   };
 }
 

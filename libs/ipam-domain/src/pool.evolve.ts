@@ -70,7 +70,7 @@ function locatedKey(pool: PoolState): bigint {
 function newRecord(state: IpamState, loadBalancer: string): LoadBalancerRecord {
   let rec = state.spare.pop();
   if (rec === undefined)
-    rec = { key: loadBalancer, pool: null, ip: 0n, range: -1, offset: 0, history: null, refs: 0 };
+    rec = { key: loadBalancer, pool: null, range: -1, offset: 0, history: null, refs: 0 };
   else rec.key = loadBalancer;
   state.loadBalancers.set(loadBalancer, rec);
   return rec;
@@ -104,14 +104,13 @@ function noteHistory(
   state: IpamState,
   rec: LoadBalancerRecord,
   pool: PoolState,
-  ip: bigint,
   range: number,
   offset: bigint | number,
 ): void {
   const table = pool.tables[range];
   const list = rec.history;
   if (list === null) {
-    rec.history = [{ pool, ip, range, table, offset }];
+    rec.history = [{ pool, range, table, offset }];
     return;
   }
   let kept = 0;
@@ -123,16 +122,15 @@ function noteHistory(
       reusable = ref;
       continue;
     }
-    if (ref.table === table && ref.ip === ip) present = true;
+    if (ref.table === table && ref.offset === offset) present = true;
     list[kept++] = ref;
   }
   if (kept !== list.length) list.length = kept;
   if (present) return;
   if (reusable === null) {
-    list.push({ pool, ip, range, table, offset });
+    list.push({ pool, range, table, offset });
   } else {
     reusable.pool = pool;
-    reusable.ip = ip;
     reusable.range = range;
     reusable.table = table;
     reusable.offset = offset;
@@ -159,7 +157,7 @@ function importEntry(
     if (previous === null) pool.historyCount++;
     else unref(state, previous);
   }
-  noteHistory(state, rec, pool, ip, i, offset);
+  noteHistory(state, rec, pool, i, offset);
 }
 
 /** Do both definitions have the same allocatable addresses, range by range (start, end and gateway)? */
@@ -253,7 +251,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
           } else {
             current.tables[i].setHistory(offset, e.history, e.seq);
             current.historyCount++;
-            noteHistory(state, e.history, current, e.ip, i, offset);
+            noteHistory(state, e.history, current, i, offset);
           }
         }
       }
@@ -272,11 +270,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const free = pool.free[i];
       if (!(typeof offset === 'number' ? free.deleteOffset(offset) : free.delete(locatedKey(pool))))
         return state;
-      const key = locatedKey(pool);
       if (rec === undefined) rec = newRecord(state, loadBalancer);
       rec.refs++;
       rec.pool = pool;
-      rec.ip = key;
       rec.range = i;
       rec.offset = offset;
       state.held++;
@@ -286,7 +282,13 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         pool.historyCount--;
         unref(state, previous);
       }
-      pool.lastAllocated = key;
+      // an IPv4 address stays a number until someone reads it (lastAllocatedOf)
+      if (atV4 >= 0) {
+        pool.lastV4 = atV4;
+      } else {
+        pool.lastV4 = -1;
+        pool.lastAllocated = locatedKey(pool);
+      }
       return state;
     }
     case 'IPReleased': {
@@ -304,12 +306,11 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       table.releaseTo(offset, causationSeq);
       if (typeof offset === 'number') pool.free[i].addOffset(offset);
       else pool.free[i].add(locatedKey(pool));
-      const key = rec.ip;
       pool.allocatedCount--;
       pool.historyCount++;
       state.held--;
       rec.pool = null;
-      noteHistory(state, rec, pool, key, i, offset);
+      noteHistory(state, rec, pool, i, offset);
       return state;
     }
     case 'HistoryImported': {

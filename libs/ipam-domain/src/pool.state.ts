@@ -2,6 +2,7 @@
  * The state of every pool: one fold of the events (pool.evolve.ts). Plain data, mutated in place by
  * evolve only; decide reads it and never writes.
  */
+import { V4_BASE } from './address.js';
 import { AddressTable } from './address-table.js';
 import { IntervalSet } from './interval-set.js';
 import type { PoolDefinition } from './pool-spec.js';
@@ -12,8 +13,7 @@ import type { PoolDefinition } from './pool-spec.js';
  */
 export interface HistoryRef {
   pool: PoolState;
-  ip: bigint;
-  /** the range's index, its table when the entry was written, and the offset in it */
+  /** the range's index, its table when the entry was written, and the offset in it (see refAddress) */
   range: number;
   table: AddressTable<LoadBalancerRecord>;
   offset: bigint | number;
@@ -27,8 +27,7 @@ export interface LoadBalancerRecord {
   key: string;
   /** the pool it holds an address in, or null */
   pool: PoolState | null;
-  /** its address while `pool` is set, and where that address is: range index and offset in its table */
-  ip: bigint;
+  /** where its address is while `pool` is set: range index and offset in its table (see heldAddress) */
   range: number;
   offset: bigint | number;
   /** the history entries written for it; some may have been overwritten since (see fromHistory) */
@@ -45,7 +44,10 @@ export interface PoolState {
   tables: Array<AddressTable<LoadBalancerRecord>>;
   allocatedCount: number;
   historyCount: number;
+  /** the last address allocated (semantics section 3): read it with lastAllocatedOf */
   lastAllocated: bigint | null;
+  /** when the last allocation was IPv4, its 32-bit value, which then stands for lastAllocated; else -1 */
+  lastV4: number;
 }
 
 export interface Holding {
@@ -90,13 +92,29 @@ export function newPoolState(def: PoolDefinition): PoolState {
     allocatedCount: 0,
     historyCount: 0,
     lastAllocated: null,
+    lastV4: -1,
   };
+}
+
+/** The last address allocated in the pool, or null (the fold keeps an IPv4 one as a number). */
+export function lastAllocatedOf(pool: PoolState): bigint | null {
+  return pool.lastV4 >= 0 ? V4_BASE + BigInt(pool.lastV4) : pool.lastAllocated;
+}
+
+/** The address a load balancer holds (its record must hold one). */
+export function heldAddress(rec: LoadBalancerRecord): bigint {
+  return rec.pool!.def.ranges[rec.range].start + BigInt(rec.offset);
+}
+
+/** The address of a history reference (valid while the reference is live). */
+export function refAddress(ref: HistoryRef): bigint {
+  return ref.pool.def.ranges[ref.range].start + BigInt(ref.offset);
 }
 
 /** The address a load balancer holds, or undefined. */
 export function holdingOf(state: IpamState, loadBalancer: string): Holding | undefined {
   const rec = state.loadBalancers.get(loadBalancer);
-  return rec?.pool ? { pool: rec.pool.def.name, ip: rec.ip } : undefined;
+  return rec?.pool ? { pool: rec.pool.def.name, ip: heldAddress(rec) } : undefined;
 }
 
 /** Who holds the address in this pool ("namespace/name"), or null. */

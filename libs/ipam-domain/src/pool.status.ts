@@ -8,8 +8,10 @@ import {
   AddressRecord,
   allocatedEntries,
   available,
+  heldAddress,
   historyEntries,
   IpamState,
+  lastAllocatedOf,
   PoolState,
 } from './pool.state.js';
 
@@ -43,10 +45,11 @@ function addressRecord(entries: AddressRecord[]): Record<string, string> {
 }
 
 export function poolStatus(pool: PoolState): PoolStatus {
+  const last = lastAllocatedOf(pool);
   return {
     total: count(pool.def.total),
     available: count(available(pool)),
-    lastAllocated: pool.lastAllocated === null ? '' : formatAddress(pool.lastAllocated),
+    lastAllocated: last === null ? '' : formatAddress(last),
     allocated: addressRecord(allocatedEntries(pool)),
     allocatedHistory: addressRecord(historyEntries(pool)),
   };
@@ -81,12 +84,11 @@ export function loadBalancerView(state: IpamState, key: string): LoadBalancerVie
   const held = state.loadBalancers.get(key);
   const pool = held?.pool;
   if (!held || !pool) return null;
-  const range = pool.def.ranges.find((r) => held.ip >= r.start && held.ip <= r.end);
-  if (!range) return null;
+  const range = pool.def.ranges[held.range];
   return {
     loadBalancer: key,
     ipPool: pool.def.name,
-    ip: formatAddress(held.ip),
+    ip: formatAddress(heldAddress(held)),
     mask: range.maskText,
     prefixLength: range.cidr.prefixLength,
     gateway: range.gatewayText,
