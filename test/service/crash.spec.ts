@@ -11,6 +11,7 @@ import { startTestNats, type TestNats } from '../support/nats.js';
 import {
   requireBuiltService,
   spawnService,
+  testServiceEnv,
   stopAllServices,
   type ServiceProcess,
 } from '../support/ipam-service.js';
@@ -33,15 +34,7 @@ let js: JetStreamClient;
 let audit: StreamAudit;
 
 function start(id: string): ServiceProcess {
-  return spawnService({
-    NATS_URL: nats.url,
-    IPAM_STREAM: STREAM,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    IPAM_LEASE_TTL_MS: '2000',
-    IPAM_INSTANCE_ID: id,
-  });
+  return spawnService(testServiceEnv(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: id }));
 }
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import {
   leaseHolder,
   requireBuiltService,
   spawnService,
+  testServiceEnv,
   stopAllServices,
   waitForLeader,
   type ServiceProcess,
@@ -27,15 +28,14 @@ let js: JetStreamClient;
 let audit: StreamAudit;
 
 function start(id: string, logLevel = 'warn'): ServiceProcess {
-  return spawnService({
-    NATS_URL: nats.url,
-    IPAM_STREAM: STREAM,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: logLevel,
-    IPAM_LEASE_TTL_MS: String(LEASE_TTL_MS),
-    IPAM_INSTANCE_ID: id,
-  });
+  return spawnService(
+    testServiceEnv(nats.url, {
+      IPAM_STREAM: STREAM,
+      IPAM_INSTANCE_ID: id,
+      LOG_LEVEL: logLevel,
+      IPAM_LEASE_TTL_MS: String(LEASE_TTL_MS),
+    }),
+  );
 }
 
 async function timedTerminate(p: ServiceProcess, signal: NodeJS.Signals, timeoutMs = 10_000) {

@@ -11,6 +11,7 @@ import {
   leaseHolder,
   requireBuiltService,
   spawnService,
+  testServiceEnv,
   stopAllServices,
   waitForLeader,
   type ServiceProcess,
@@ -27,16 +28,14 @@ let js: JetStreamClient;
 let audit: StreamAudit;
 
 function start(id: string): ServiceProcess {
-  return spawnService({
-    NATS_URL: nats.url,
-    IPAM_STREAM: STREAM,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    // info: the "ipam service started" line tells the HTTP address
-    LOG_LEVEL: 'info',
-    IPAM_LEASE_TTL_MS: '2000',
-    IPAM_INSTANCE_ID: id,
-  });
+  return spawnService(
+    testServiceEnv(nats.url, {
+      IPAM_STREAM: STREAM,
+      IPAM_INSTANCE_ID: id,
+      // info: the "ipam service started" line tells the HTTP address
+      LOG_LEVEL: 'info',
+    }),
+  );
 }
 
 async function readyz(url: string): Promise<{ status: number; body: Record<string, unknown> }> {

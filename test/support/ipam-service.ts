@@ -27,18 +27,26 @@ export function requireBuiltService(): void {
 }
 
 /** The service in this process, with test settings (warn-level logs, free HTTP port, 2 s lease). */
-export async function startTestService(
-  natsUrl: string,
-  env: Record<string, string> = {},
-): Promise<IpamService> {
-  const config = loadConfig({
+/**
+ * The environment of a service under test: the given NATS server, HTTP on a free loopback port, warnings
+ * only, a 2 s decider lease; `env` adds to it or overrides it (IPAM_STREAM, IPAM_INSTANCE_ID, ...).
+ */
+export function testServiceEnv(natsUrl: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
     NATS_URL: natsUrl,
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     IPAM_LEASE_TTL_MS: '2000',
     ...env,
-  });
+  };
+}
+
+export async function startTestService(
+  natsUrl: string,
+  env: Record<string, string> = {},
+): Promise<IpamService> {
+  const config = loadConfig(testServiceEnv(natsUrl, env));
   const logger = createLogger(config.LOG_LEVEL, config.IPAM_INSTANCE_ID);
   const service = await startIpamService(config, logger);
   return service;

@@ -17,6 +17,7 @@ import {
   offsetValue,
   PoolState,
   rangeIndexOf,
+  tableEntries,
 } from './pool.state.js';
 
 function safeDecode(text: string): bigint | null {
@@ -169,23 +170,6 @@ function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
     if (x.start !== y.start || x.end !== y.end || x.gateway !== y.gateway) return false;
   }
   return true;
-}
-
-interface TableEntry {
-  ip: bigint;
-  holder: LoadBalancerRecord | null;
-  history: LoadBalancerRecord | null;
-  seq: number;
-}
-
-/** Every used address of a pool's tables (before its tables are dropped or rebuilt). */
-function tableEntries(pool: PoolState): TableEntry[] {
-  const out: TableEntry[] = [];
-  pool.tables.forEach((table, i) => {
-    const start = pool.def.ranges[i].start;
-    for (const e of table.entries()) out.push({ ...e, ip: start + e.offset });
-  });
-  return out;
 }
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {

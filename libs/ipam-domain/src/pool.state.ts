@@ -123,20 +123,28 @@ export function holderOf(pool: PoolState, key: bigint): string | null {
   return i < 0 ? null : (pool.tables[i].holder(key - pool.def.ranges[i].start)?.key ?? null);
 }
 
-/** The pool's history entry for an address (semantics section 4), or null. */
-export function historyOf(pool: PoolState, key: bigint): { loadBalancer: string; seq: number } | null {
-  const i = rangeIndexOf(pool, key);
-  if (i < 0) return null;
-  const offset = key - pool.def.ranges[i].start;
-  const rec = pool.tables[i].history(offset);
-  return rec === null ? null : { loadBalancer: rec.key, seq: pool.tables[i].historySeq(offset) };
+/** An address in use in a pool's tables: its holder, its history entry (and that entry's sequence). */
+export interface TableEntry {
+  ip: bigint;
+  holder: LoadBalancerRecord | null;
+  history: LoadBalancerRecord | null;
+  seq: number;
+}
+
+/** Every address in use in the pool's tables, range by range in spec order. */
+export function tableEntries(pool: PoolState): TableEntry[] {
+  const out: TableEntry[] = [];
+  pool.tables.forEach((table, i) => {
+    const start = pool.def.ranges[i].start;
+    for (const e of table.entries()) out.push({ ...e, ip: start + e.offset });
+  });
+  return out;
 }
 
 export interface AddressRecord {
   ip: bigint;
   /** "namespace/name" */
   loadBalancer: string;
-  seq: number;
 }
 
 /** Every held address with its holder, in address order. */
@@ -151,13 +159,10 @@ export function historyEntries(pool: PoolState): AddressRecord[] {
 
 function collect(pool: PoolState, held: boolean): AddressRecord[] {
   const out: AddressRecord[] = [];
-  pool.tables.forEach((table, i) => {
-    const start = pool.def.ranges[i].start;
-    for (const e of table.entries()) {
-      const rec = held ? e.holder : e.history;
-      if (rec !== null) out.push({ ip: start + e.offset, loadBalancer: rec.key, seq: e.seq });
-    }
-  });
+  for (const e of tableEntries(pool)) {
+    const rec = held ? e.holder : e.history;
+    if (rec !== null) out.push({ ip: e.ip, loadBalancer: rec.key });
+  }
   // ranges are in spec order, not address order
   out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
   return out;
