@@ -87,8 +87,11 @@ describe('ipam replay --verify', () => {
     });
     expect(code).toBe(1);
     expect(c.out()).toContain('1 of 5 inputs decided differently (3 the same, 1 unanswered)');
+    // progress is reported per batch read (this short stream arrives in one or a few)
     const progress = lines(c.err()).filter((l) => l.startsWith('replay: '));
-    expect(progress.length).toBeGreaterThanOrEqual(5);
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    const percents = progress.map((l) => Number(/^replay: (\d+)% \(seq \d+ of \d+\)$/.exec(l)?.[1]));
+    expect(percents.every((p, i) => p > 0 && (i === 0 || p > percents[i - 1]))).toBe(true);
     expect(progress[progress.length - 1]).toMatch(/^replay: 100% \(seq \d+ of \d+\)$/);
   });
 

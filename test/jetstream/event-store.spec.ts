@@ -6,6 +6,7 @@ import {
   ensureIpamStream,
   EventStore,
   NoStreamForSubjectError,
+  READ_BATCH_MAX,
   WrongLastMsgIdError,
   WrongLastSequenceError,
   type StoredMessage,
@@ -210,6 +211,34 @@ describe('EventStore', () => {
     expect(one.map((m) => m.msgId)).toEqual(['r-d']);
   });
 
+  it('reads in batches: non-empty, at most READ_BATCH_MAX each, together exactly what read() yields', async () => {
+    const from = (await es.lastSeq()) + 1;
+    const n = READ_BATCH_MAX + 904; // more than one full batch
+    const acks = [];
+    for (let i = 0; i < n; i++) {
+      acks.push(es.appendNoWait('ipam.lb.requested', { i }, i % 3 === 0 ? { msgId: `batch-${i}` } : {}));
+    }
+    await Promise.all(acks);
+    const batches: StoredMessage[][] = [];
+    for await (const b of es.readBatches({ fromSeq: from, toSeq: from + n - 1 })) batches.push(b);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const b of batches) {
+      expect(b.length).toBeGreaterThan(0);
+      expect(b.length).toBeLessThanOrEqual(READ_BATCH_MAX);
+    }
+    const flat = batches.flat();
+    expect(flat.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => from + i));
+    expect(flat.map((m) => (decodeJson(m.data) as { i: number }).i)).toEqual(
+      Array.from({ length: n }, (_, i) => i),
+    );
+    const one = await collect(es.read({ fromSeq: from, toSeq: from + n - 1 }));
+    expect(flat.map((m) => [m.seq, m.subject, m.msgId, m.timeMs])).toEqual(
+      one.map((m) => [m.seq, m.subject, m.msgId, m.time.getTime()]),
+    );
+    expect(flat.filter((m) => m.msgId !== null)).toHaveLength(Math.ceil(n / 3));
+    for (const m of flat) expect(m.time.getTime()).toBe(m.timeMs);
+  });
+
   it('reads the whole stream from seq 1 by default, and ends at the last sequence at the start of iteration', async () => {
     const last = await es.lastSeq();
     const seen: number[] = [];
@@ -239,6 +268,21 @@ describe('EventStore', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect((await jsm.streams.info('IPAM')).state.consumer_count).toBe(0);
+  });
+
+  it('skips deleted messages, in the middle and at the end of the window, and ends there', async () => {
+    const from = (await es.lastSeq()) + 1;
+    for (let i = 0; i < 7; i++) await es.append('ipam.lb.deleted', { d: i });
+    await jsm.streams.deleteMessage('IPAM', from + 1);
+    await jsm.streams.deleteMessage('IPAM', from + 4);
+    await jsm.streams.deleteMessage('IPAM', from + 5);
+    // the window's last sequence is deleted and the next message (from + 6) lies past it
+    const window = await collect(es.read({ fromSeq: from, toSeq: from + 4 }));
+    expect(window.map((m) => m.seq)).toEqual([from, from + 2, from + 3]);
+    // the stream's last messages deleted: nothing pending after from + 3
+    await jsm.streams.deleteMessage('IPAM', from + 6);
+    const tail = await collect(es.read({ fromSeq: from + 2 }));
+    expect(tail.map((m) => (decodeJson(m.data) as { d: number }).d)).toEqual([2, 3]);
   });
 
   it('getMessage returns null for a sequence that does not exist', async () => {

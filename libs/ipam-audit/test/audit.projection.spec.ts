@@ -12,7 +12,7 @@ import { iso, Outcome, StoredStream, T0 } from './stream.js';
 const t = (seq: number) => T0 + (seq - 1) * 1000;
 
 function from(o: Outcome) {
-  return { seq: o.message.seq, time: iso(o.message.time), causationSeq: o.event.data.causationSeq };
+  return { seq: o.message.seq, time: iso(o.message.timeMs), causationSeq: o.event.data.causationSeq };
 }
 
 function to(o: Outcome, forced = false) {
@@ -120,7 +120,7 @@ describe('address timelines', () => {
         from: { seq: 6, time: iso(t(6)), causationSeq: 3 },
         to: {
           seq: x.aReleased.message.seq,
-          time: iso(x.aReleased.message.time),
+          time: iso(x.aReleased.message.timeMs),
           causationSeq: x.aReleased.inputSeq,
           forced: false,
         },
@@ -244,11 +244,11 @@ describe('as of a time', () => {
   });
 
   it('exactly at `to` the holder no longer holds it; 1 ms before it still does', () => {
-    const released = x.aReleased.message.time;
+    const released = x.aReleased.message.timeMs;
     expect(holderAt(released - 1)).toEqual(['default/a@6']);
     expect(holderAt(released)).toEqual([]);
-    expect(holderAt(x.forced.message.time - 1)).toEqual([`default/a@${x.aBack.message.seq}`]);
-    expect(holderAt(x.forced.message.time)).toEqual([]);
+    expect(holderAt(x.forced.message.timeMs - 1)).toEqual([`default/a@${x.aBack.message.seq}`]);
+    expect(holderAt(x.forced.message.timeMs)).toEqual([]);
   });
 
   it('before the stream and long after it', () => {
@@ -335,12 +335,12 @@ describe('load-balancer timelines', () => {
   it('as of a sequence or a time: the entries up to then', () => {
     expect(p.loadBalancer('default/a', { seq: x.aBack.message.seq - 1 })).toHaveLength(1);
     expect(p.loadBalancer('default/a', { seq: x.aBack.message.seq })).toHaveLength(2);
-    expect(p.loadBalancer('default/a', { time: x.aBack.message.time - 1 })).toHaveLength(1);
-    expect(p.loadBalancer('default/a', { time: x.aBack.message.time })).toHaveLength(2);
+    expect(p.loadBalancer('default/a', { time: x.aBack.message.timeMs - 1 })).toHaveLength(1);
+    expect(p.loadBalancer('default/a', { time: x.aBack.message.timeMs })).toHaveLength(2);
     expect(p.loadBalancer('default/f', { seq: x.fRejected.message.seq }).map((e) => e.kind)).toEqual([
       'rejected',
     ]);
-    expect(p.loadBalancer('default/f', { time: x.fHeld.message.time }).map((e) => e.kind)).toEqual([
+    expect(p.loadBalancer('default/f', { time: x.fHeld.message.timeMs }).map((e) => e.kind)).toEqual([
       'rejected',
       'held',
     ]);
@@ -477,7 +477,7 @@ describe('what the projection ignores', () => {
     const x = story();
     const p = x.s.project();
     const before = JSON.stringify([p.address('10.0.0.2'), p.loadBalancer('default/f')]);
-    for (const m of x.s.messages) p.apply(m.seq, m.subject, m.time, m.data);
+    for (const m of x.s.messages) p.apply(m.seq, m.subject, m.timeMs, m.data);
     // even a different body at an old sequence is ignored
     p.apply(
       x.eHeld.message.seq,

@@ -63,7 +63,7 @@ export class StoredStream {
     const m: StoredEvent = {
       seq: this.messages.length + 1,
       subject,
-      time: this.clock,
+      timeMs: this.clock,
       msgId,
       data: typeof data === 'string' ? encoder.encode(data) : data,
     };
@@ -115,7 +115,7 @@ export class StoredStream {
   /** Folds every stored message into a fresh projection. */
   project(): AuditProjection {
     const p = new AuditProjection();
-    for (const m of this.messages) p.apply(m.seq, m.subject, m.time, m.data);
+    for (const m of this.messages) p.apply(m.seq, m.subject, m.timeMs, m.data);
     return p;
   }
 }

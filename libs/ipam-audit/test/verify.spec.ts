@@ -83,7 +83,7 @@ describe('a clean stream verifies', () => {
     const filler: StoredEvent[] = Array.from({ length: 5000 }, (_, i) => ({
       seq: clean.lastSeq + 1 + i,
       subject: 'ipam.lb.unrelated',
-      time: 0,
+      timeMs: 0,
       msgId: null,
       data: new Uint8Array(),
     }));

@@ -3,7 +3,12 @@
  * service's own decoding of inputs: inputCommand), comparing each decision with the recorded outcome.
  */
 import 'reflect-metadata';
-import { verifyReplay, type StoredEvent, type VerifyReport } from '../../../../libs/ipam-audit/src/index.js';
+import {
+  createVerifier,
+  type VerifyCodec,
+  type VerifyReport,
+} from '../../../../libs/ipam-audit/src/index.js';
+import type { EventStore } from '../../../../libs/jetstream/src/index.js';
 import { serviceCodec } from '../../../ipam/src/allocator/input-command.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, printError, UsageError } from '../io.js';
 import { withClient } from '../nats-client.js';
@@ -40,6 +45,24 @@ export function maxBodyBytes(env: CliIo['env']): number {
 
 /** The codec of the service: its input decoding and its subject mapping. */
 export { serviceCodec };
+
+/**
+ * What `ipam replay --verify` runs: every message up to `toSeq`, read from `store` a batch at a time,
+ * verified with `codec` (see createVerifier). `onProgress(seq)` after each batch, with its last sequence.
+ */
+export async function verifyStream(
+  store: EventStore,
+  toSeq: number,
+  codec: VerifyCodec,
+  onProgress?: (seq: number) => void,
+): Promise<VerifyReport> {
+  const verifier = createVerifier(codec);
+  for await (const batch of store.readBatches({ fromSeq: 1, toSeq })) {
+    for (let i = 0; i < batch.length; i++) verifier.push(batch[i]);
+    onProgress?.(batch[batch.length - 1].seq);
+  }
+  return verifier.finish();
+}
 
 function compact(body: unknown): string {
   return typeof body === 'string' ? body : JSON.stringify(body);
@@ -97,18 +120,11 @@ export async function replayCommand(
       );
     }
     const progress = createProgress(io.stderr, 'replay', last, progressOptions);
-    const read = (): AsyncIterable<StoredEvent> => {
-      const source = client.store.read({ fromSeq: 1, toSeq: last });
-      return (async function* () {
-        for await (const m of source) {
-          progress.update(m.seq, `seq ${m.seq} of ${last}`);
-          yield { seq: m.seq, subject: m.subject, time: m.time.getTime(), msgId: m.msgId, data: m.data };
-        }
-      })();
-    };
     let report: VerifyReport;
     try {
-      report = await verifyReplay(read, codec);
+      report = await verifyStream(client.store, last, codec, (seq) =>
+        progress.update(seq, `seq ${seq} of ${last}`),
+      );
     } finally {
       progress.finish();
     }

@@ -66,20 +66,22 @@ export class AuditService {
     const state = initialState();
     if (upTo <= 0) return { state, seq: 0 };
     const answered = new Set<number>();
-    for await (const m of this.store.read({ fromSeq: 1, toSeq: upTo })) {
-      const type = EVENT_TYPE_BY_SUBJECT[m.subject];
-      if (type === undefined) continue;
-      let data: { causationSeq?: unknown };
-      try {
-        data = JSON.parse(decoder.decode(m.data));
-      } catch {
-        continue;
+    for await (const batch of this.store.readBatches({ fromSeq: 1, toSeq: upTo })) {
+      for (const m of batch) {
+        const type = EVENT_TYPE_BY_SUBJECT[m.subject];
+        if (type === undefined) continue;
+        let data: { causationSeq?: unknown };
+        try {
+          data = JSON.parse(decoder.decode(m.data));
+        } catch {
+          continue;
+        }
+        // as the allocator reads it: an earlier input's first outcome counts
+        const causation = (data as { causationSeq?: unknown } | null)?.causationSeq;
+        if (typeof causation !== 'number' || causation >= m.seq || answered.has(causation)) continue;
+        answered.add(causation);
+        evolve(state, { type, data } as IpamEvent);
       }
-      // as the allocator reads it: an earlier input's first outcome counts
-      const causation = (data as { causationSeq?: unknown } | null)?.causationSeq;
-      if (typeof causation !== 'number' || causation >= m.seq || answered.has(causation)) continue;
-      answered.add(causation);
-      evolve(state, { type, data } as IpamEvent);
     }
     return { state, seq: upTo };
   }
