@@ -198,11 +198,17 @@ const MAPPED_PREFIX = 0xffffn; // ::ffff:0:0/96
 const V6_GROUPS: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
 /**
- * Lower-case hex groups of 1-4 digits with at most one "::" (what formatV6 writes, and more); null for
- * anything else, which the strict parser then accepts or refuses with a reason. Reads the text once
- * and allocates only the result: replay decodes every IPv6 address of the log.
+ * An IPv6 address as three exact numbers, set by splitV6: the top 48 bits, the next 48 and the low 32
+ * (module scratch: splitV6 is not re-entrant and never yields).
  */
-function decodeV6(text: string): bigint | null {
+export const V6_PARTS = { high: 0, middle: 0, low: 0 };
+
+/**
+ * Reads lower-case hex groups of 1-4 digits with at most one "::" (what formatV6 writes, and more) into
+ * V6_PARTS; false for anything else, and for an IPv4-mapped address (the strict parser refuses those
+ * with a reason). Reads the text once and allocates nothing.
+ */
+export function splitV6(text: string): boolean {
   const g = V6_GROUPS;
   const len = text.length;
   let n = 0;
@@ -219,37 +225,48 @@ function decodeV6(text: string): bigint | null {
       const c = text.charCodeAt(i);
       const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
       if (d < 0) break;
-      if (++digits > 4) return null;
+      if (++digits > 4) return false;
       value = value * 16 + d;
     }
-    if (digits === 0 || n === 8) return null;
+    if (digits === 0 || n === 8) return false;
     g[n++] = value;
     if (i === len) break;
-    if (text.charCodeAt(i) !== 58) return null;
+    if (text.charCodeAt(i) !== 58) return false;
     i++;
     if (i < len && text.charCodeAt(i) === 58) {
-      if (gapAt >= 0) return null;
+      if (gapAt >= 0) return false;
       gapAt = n;
       i++;
     } else if (i === len) {
-      return null; // a trailing single ':'
+      return false; // a trailing single ':'
     }
   }
   const missing = 8 - n;
-  if (gapAt < 0 ? missing !== 0 : missing < 1) return null;
+  if (gapAt < 0 ? missing !== 0 : missing < 1) return false;
   if (missing > 0) {
     // open the gap in place: the groups after it move to the end, zeros fill it
     for (let j = n - 1; j >= gapAt; j--) g[j + missing] = g[j];
     for (let j = gapAt; j < gapAt + missing; j++) g[j] = 0;
   }
-  // the eight groups as three exact numbers of 48, 48 and 32 bits
   const high = g[0] * 0x100000000 + g[1] * 0x10000 + g[2];
   const middle = g[3] * 0x100000000 + g[4] * 0x10000 + g[5];
-  const low = g[6] * 0x10000 + g[7];
-  // IPv4-mapped addresses are refused by the strict parser: let it say why
-  if (high === 0 && middle === 0xffff) return null;
+  if (high === 0 && middle === 0xffff) return false;
+  V6_PARTS.high = high;
+  V6_PARTS.middle = middle;
+  V6_PARTS.low = g[6] * 0x10000 + g[7];
+  return true;
+}
+
+/** The key of V6_PARTS. */
+function v6Key(): bigint {
+  const { high, middle, low } = V6_PARTS;
   if (high === 0 && middle === 0) return BigInt(low);
   return (BigInt(high) << 80n) | (BigInt(middle) << 32n) | BigInt(low);
+}
+
+/** splitV6, as a key; null when splitV6 refuses the text. */
+function decodeV6(text: string): bigint | null {
+  return splitV6(text) ? v6Key() : null;
 }
 
 /**

@@ -78,6 +78,12 @@ export interface RangeDef {
   /** IPv4 ranges: start and end as 32-bit values (the fold's bigint-free path); -1 for IPv6 */
   v4Start: number;
   v4End: number;
+  /** IPv6 ranges: the start as V6_PARTS holds an address (the fold's bigint-free path); -1 for IPv4 */
+  v6High: number;
+  v6Middle: number;
+  v6Low: number;
+  /** IPv6 ranges: end - start as a number (rounded when past 2^53); -1 for IPv4 */
+  v6Last: number;
 }
 
 export interface PoolDefinition {
@@ -266,7 +272,22 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
   const v4End = v4 ? Number(end - V4_BASE) : -1;
   return {
     spec,
-    def: { index, cidr, start, end, gateway, total, maskText, gatewayText: reportedGateway, v4Start, v4End },
+    def: {
+      index,
+      cidr,
+      start,
+      end,
+      gateway,
+      total,
+      maskText,
+      gatewayText: reportedGateway,
+      v4Start,
+      v4End,
+      v6High: v4 ? -1 : Number(start >> 80n),
+      v6Middle: v4 ? -1 : Number((start >> 32n) & 0xffffffffffffn),
+      v6Low: v4 ? -1 : Number(start & 0xffffffffn),
+      v6Last: v4 ? -1 : Number(end - start),
+    },
   };
 }
 

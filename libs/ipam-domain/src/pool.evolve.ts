@@ -4,7 +4,7 @@
  * an event that does not fit the state (a pool it does not know, an address outside the ranges) is
  * skipped, since the log is the record and the state only reflects it.
  */
-import { decodeAddress, decodeV4, V4_BASE } from './address.js';
+import { decodeAddress, decodeV4, splitV6, V4_BASE, V6_PARTS } from './address.js';
 import { AddressTable } from './address-table.js';
 import { definitionFromSpec, type PoolDefinition } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
@@ -30,12 +30,16 @@ function safeDecode(text: string): bigint | null {
 
 /**
  * Where an address of the log falls in a pool, set by locate(): the range and the offset from its
- * start, a number for IPv4 (decoded without a bigint: this is the fold's hottest path) and a bigint
- * otherwise. Module scratch rather than a returned object, so that locating allocates nothing.
+ * start, a number when below 2^53 - 1 (IPv4 and IPv6 text decoded without a bigint: this is the fold's
+ * hottest path) and a bigint otherwise. Module scratch rather than a returned object, so that locating
+ * allocates nothing.
  */
 let atRange = -1;
 let atOffset: bigint | number = 0;
 let atV4 = -1;
+
+/** IPv6 offsets found from V6_PARTS stay below this (2^52 + 2^32), so they are exact numbers. */
+const V6_MIDDLE_SPAN = 0x100000;
 
 /** Locates address text in a pool; false when it is not an address of the pool's ranges. */
 function locate(pool: PoolState, text: string): boolean {
@@ -52,6 +56,22 @@ function locate(pool: PoolState, text: string): boolean {
       }
     }
     return false;
+  }
+  if (splitV6(text)) {
+    // within 2^52 of a range's start, in the same top 48 bits: the offset as a number; anything else
+    // (a range across a 2^80 boundary, an offset beyond) takes the bigint path below
+    const { high, middle, low } = V6_PARTS;
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i];
+      const m = middle - r.v6Middle;
+      if (r.v6High !== high || m < 0 || m >= V6_MIDDLE_SPAN) continue;
+      const offset = m * 0x100000000 + (low - r.v6Low);
+      if (offset >= 0 && offset <= r.v6Last) {
+        atRange = i;
+        atOffset = offset;
+        return true;
+      }
+    }
   }
   const key = safeDecode(text);
   if (key === null) return false;
@@ -266,11 +286,15 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         pool.historyCount--;
         unref(state, previous);
       }
-      // an IPv4 address stays a number until someone reads it (lastAllocatedOf)
+      // an offset stays a number until someone reads lastAllocated (lastAllocatedOf)
       if (atV4 >= 0) {
-        pool.lastV4 = atV4;
+        pool.lastOffset = atV4;
+        pool.lastBase = V4_BASE;
+      } else if (typeof offset === 'number') {
+        pool.lastOffset = offset;
+        pool.lastBase = pool.def.ranges[i].start;
       } else {
-        pool.lastV4 = -1;
+        pool.lastOffset = -1;
         pool.lastAllocated = locatedKey(pool);
       }
       return state;

@@ -2,7 +2,6 @@
  * The state of every pool: one fold of the events (pool.evolve.ts). Plain data, mutated in place by
  * evolve only; decide reads it and never writes.
  */
-import { V4_BASE } from './address.js';
 import { AddressTable } from './address-table.js';
 import { IntervalSet } from './interval-set.js';
 import type { PoolDefinition } from './pool-spec.js';
@@ -46,8 +45,12 @@ export interface PoolState {
   historyCount: number;
   /** the last address allocated (semantics section 3): read it with lastAllocatedOf */
   lastAllocated: bigint | null;
-  /** when the last allocation was IPv4, its 32-bit value, which then stands for lastAllocated; else -1 */
-  lastV4: number;
+  /**
+   * When >= 0, lastAllocated is lastBase + lastOffset: the fold keeps it so, as a number from a
+   * bigint it already has (V4_BASE, a range's start), and makes no bigint per allocation; else -1.
+   */
+  lastOffset: number;
+  lastBase: bigint;
 }
 
 export interface Holding {
@@ -92,13 +95,14 @@ export function newPoolState(def: PoolDefinition): PoolState {
     allocatedCount: 0,
     historyCount: 0,
     lastAllocated: null,
-    lastV4: -1,
+    lastOffset: -1,
+    lastBase: 0n,
   };
 }
 
-/** The last address allocated in the pool, or null (the fold keeps an IPv4 one as a number). */
+/** The last address allocated in the pool, or null (the fold keeps it as a base and a number). */
 export function lastAllocatedOf(pool: PoolState): bigint | null {
-  return pool.lastV4 >= 0 ? V4_BASE + BigInt(pool.lastV4) : pool.lastAllocated;
+  return pool.lastOffset >= 0 ? pool.lastBase + BigInt(pool.lastOffset) : pool.lastAllocated;
 }
 
 /** The address a load balancer holds (its record must hold one). */

@@ -2,7 +2,7 @@
  * semantics.md section 2, "IPv6 done right": a /64 or larger is a normal pool with exact totals, and
  * memory grows with the number of allocations, not with the size of a range.
  */
-import { count, fold, poolStatus } from '../src/index.js';
+import { count, fold, formatAddress, holdingOf, poolStatus } from '../src/index.js';
 import { globalPool, pool, World } from './support.js';
 
 const TWO_64 = 1n << 64n;
@@ -67,6 +67,42 @@ describe('IPv6: large pools', () => {
     expect(w.status('v6').allocated).toEqual({ 'fd00:1:2:8000::': 'default/c', [last]: 'default/a' });
     // and a replay of the log reaches the same status
     expect(poolStatus(fold(w.log).pools.get('v6')!)).toEqual(w.status('v6'));
+  });
+
+  it('the fold places an address the same way whether its offset is a number or a bigint: across a 2^80 boundary, near 2^52, past 2^53', () => {
+    // a /47 spans two values of the top 48 bits; in a /48, offsets reach 2^80
+    const w = new World()
+      .mustCreate(pool('x', 'fd00:0:0::/47', { scope: [{ namespace: 'x' }] }))
+      .mustCreate(pool('y', 'fd00:1:2::/48', { scope: [{ namespace: 'y' }] }));
+    const picks: Array<[string, string, string]> = [
+      ['x/a', 'fd00:0:1::5', 'fd00:0:1::6'], // the upper half of the /47
+      ['x/b', 'fd00::ffff:ffff:ffff:ffff:ffff', 'fd00:0:1::'], // the last address below the boundary
+      ['y/a', 'fd00:1:2:0:f:ffff:0:7', 'fd00:1:2:0:f:ffff:0:8'], // offset 2^52 - 2^32 + 7
+      ['y/b', 'fd00:1:2:0:10::7', 'fd00:1:2:0:10::8'], // offset 2^52 + 7
+      ['y/c', 'fd00:1:2:0:20::', 'fd00:1:2:0:20::1'], // offset 2^53
+      ['y/d', 'fd00:1:2:ffff:ffff:ffff:ffff:fffe', 'fd00:1:2:ffff:ffff:ffff:ffff:ffff'],
+    ];
+    for (const [lb, ip, next] of picks) {
+      const [ns] = lb.split('/');
+      expect(w.ip(lb, { ip })).toBe(ip);
+      // next-fit goes on right after it (lastAllocated), and the address is taken
+      expect(w.ip(`${lb}-next`)).toBe(next);
+      expect(w.requestRejected(`${lb}-same`, { ip }).code).toBe('AddressUnavailable');
+      expect(w.requestRejected(`${lb}-same`, { ip: next }).code).toBe('AddressUnavailable');
+      expect(poolStatus(fold(w.log).pools.get(ns)!)).toEqual(w.status(ns));
+    }
+    for (const [lb] of picks) w.mustRelease(lb);
+    const replayed = fold(w.log);
+    for (const ns of ['x', 'y']) expect(poolStatus(replayed.pools.get(ns)!)).toEqual(w.status(ns));
+    expect(Object.keys(w.status('y').allocatedHistory)).toHaveLength(4);
+    // back from history, in the live state and in the replayed one
+    for (const [lb, ip] of picks) {
+      expect(w.allocate(lb)).toMatchObject({ ip, fromHistory: true });
+      expect(holdingOf(replayed, lb)).toBeUndefined();
+    }
+    const again = fold(w.log);
+    for (const [lb, ip] of picks) expect(formatAddress(holdingOf(again, lb)!.ip)).toBe(ip);
+    for (const ns of ['x', 'y']) expect(poolStatus(again.pools.get(ns)!)).toEqual(w.status(ns));
   });
 
   it('memory follows the allocations, not the size: the free set of a /48 stays a few intervals', () => {
