@@ -12,6 +12,7 @@ import { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
 import { AppModule } from './app.module.js';
 import { AllocatorService } from './allocator/allocator.service.js';
 import { AuditService } from './audit/audit.service.js';
+import { BODY_LIMIT, bodyParserErrors } from './http/body-errors.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import { AppLogger, NestPinoLogger } from './logging/logger.js';
 import { connectNats } from './nats.connect.js';
@@ -48,10 +49,12 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
     AppModule.forRoot({ config, logger, connection, server }),
     { logger: new NestPinoLogger(logger) },
   );
+  app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('text', {
     type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-    limit: '1mb',
+    limit: BODY_LIMIT,
   });
+  app.use(bodyParserErrors);
   const openapi = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -60,9 +60,14 @@ export class AuditService {
     return found;
   }
 
-  /** The state of every pool as of a sequence or time: the outcomes up to it, folded (first per input counts). */
+  /**
+   * The state of every pool as of a sequence or time: the outcomes up to it, folded (first per input
+   * counts). A sequence past what this service has read means now: the state as of its position.
+   */
   async stateAsOf(at: AsOf): Promise<{ state: IpamState; seq: number }> {
-    const upTo = at.seq ?? (at.time !== undefined ? this.seqAt(at.time) : this.projection.position);
+    const now = this.projection.position;
+    const upTo =
+      at.seq !== undefined ? Math.min(at.seq, now) : at.time !== undefined ? this.seqAt(at.time) : now;
     const state = initialState();
     if (upTo <= 0) return { state, seq: 0 };
     const answered = new Set<number>();

@@ -19,6 +19,8 @@ export class AuditController {
 
   @Get('addresses/:ip')
   @ApiOperation({ summary: 'Every holder of an address (with ?at= or ?seq=: the holder then)' })
+  @ApiResponse({ status: 200, description: '{ip, holders}: empty when nobody ever held it' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   address(@Param('ip') ip: string, @Query(queryPipe) q: AsOfQuery) {
     const canonical = addressParam(ip);
     const at = asOf(q);
@@ -34,6 +36,8 @@ export class AuditController {
   @ApiOperation({
     summary: 'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=)',
   })
+  @ApiResponse({ status: 200, description: '{loadBalancer, entries}: empty for one never seen' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   loadBalancer(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -45,6 +49,8 @@ export class AuditController {
 
   @Get('pools/:name')
   @ApiOperation({ summary: 'A pool with its full status as of ?at= or ?seq= (replayed from the stream)' })
+  @ApiResponse({ status: 200, description: 'the pool with its status, and asOfSeq' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'the pool did not exist then' })
   async pool(@Param('name') name: string, @Query(queryPipe) q: AsOfQuery) {
     poolNameParam(name);

@@ -1,5 +1,6 @@
 /** Liveness, readiness and metrics over HTTP. */
 import { Controller, Get, Header, HttpException, HttpStatus } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { AllocatorMetrics } from '../allocator/allocator.metrics.js';
 import { ReadinessService } from './readiness.service.js';
@@ -13,11 +14,14 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
+  @ApiResponse({ status: 200, description: 'the process is alive' })
   healthz() {
     return { status: 'ok' };
   }
 
   @Get('readyz')
+  @ApiResponse({ status: 200, description: 'connected, and caught up with the stream' })
+  @ApiResponse({ status: 503, description: 'not ready: the same fields say why' })
   async readyz() {
     const r = await this.readiness.check();
     if (!r.ready) throw new HttpException({ status: 'not ready', ...r }, HttpStatus.SERVICE_UNAVAILABLE);

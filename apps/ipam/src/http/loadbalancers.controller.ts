@@ -18,6 +18,8 @@ export class LoadBalancersController {
 
   @Get(':namespace/:name')
   @ApiOperation({ summary: 'The address a load balancer holds' })
+  @ApiResponse({ status: 200, description: 'its address, pool, mask and gateway' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'it holds no address' })
   get(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);
@@ -33,6 +35,8 @@ export class LoadBalancersController {
     description: 'a LoadBalancer object (annotations, spec.ipPool, spec.ip); metadata is taken from the path',
   })
   @ApiResponse({ status: 200, description: 'the ipam.ip.allocated outcome' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 413, description: 'a body over 1 MB' })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
   async request(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
     lbParam(namespace, name);
@@ -49,6 +53,8 @@ export class LoadBalancersController {
 
   @Delete(':namespace/:name')
   @ApiOperation({ summary: 'Release its address (publishes LBDeleted and waits for its outcome)' })
+  @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'it holds no address' })
   async release(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);

@@ -1,5 +1,5 @@
 /** /v1/pools: read, apply (JSON or YAML), delete pools; force-release an address. */
-import { Body, Controller, Delete, Get, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parse as parseYaml } from 'yaml';
@@ -20,12 +20,15 @@ export class PoolsController {
 
   @Get('pools')
   @ApiOperation({ summary: 'Every pool with its status' })
+  @ApiResponse({ status: 200, description: '{items: [pool with status]}' })
   list() {
     return { items: poolViews(this.allocator.state) };
   }
 
   @Get('pools/:name')
   @ApiOperation({ summary: 'One pool with its status' })
+  @ApiResponse({ status: 200, description: 'the pool with its status' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'no such pool' })
   get(@Param('name') name: string) {
     const pool = this.allocator.state.pools.get(poolNameParam(name));
@@ -41,6 +44,8 @@ export class PoolsController {
   @ApiBody({ description: 'an IPPool object (shared/spec/semantics.md section 1), as JSON or YAML' })
   @ApiResponse({ status: 201, description: 'created' })
   @ApiResponse({ status: 200, description: 'updated (or unchanged)' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 413, description: 'a body over 1 MB' })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
   async put(@Param('name') name: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     poolNameParam(name);
@@ -78,6 +83,8 @@ export class PoolsController {
 
   @Delete('pools/:name')
   @ApiOperation({ summary: 'Delete a pool (publishes PoolDeleted and waits for its outcome)' })
+  @ApiResponse({ status: 200, description: 'deleted: the ipam.pool.accepted outcome' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'no such pool' })
   @ApiResponse({ status: 422, description: 'rejected, e.g. PoolInUse' })
   async delete(@Param('name') name: string) {
@@ -90,8 +97,10 @@ export class PoolsController {
   }
 
   @Post('addresses/:ip/release')
+  @HttpCode(200)
   @ApiOperation({ summary: "Operator's force-release of an address (Harvester's manuallyReleaseIP)" })
   @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
+  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 422, description: 'rejected, e.g. AddressNotAllocated' })
   async release(@Param('ip') ip: string, @Query('pool') pool?: string) {
     const canonical = addressParam(ip);

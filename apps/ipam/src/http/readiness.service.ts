@@ -30,7 +30,16 @@ export class ReadinessService implements OnModuleInit {
     private readonly metrics: AllocatorMetrics,
   ) {}
 
+  /** between a disconnect and the reconnect (the client keeps trying for as long as it takes) */
+  private disconnected = false;
+
   onModuleInit(): void {
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === 'disconnect') this.disconnected = true;
+        else if (s.type === 'reconnect') this.disconnected = false;
+      }
+    })();
     const pools = () => [...this.allocator.state.pools.values()];
     this.metrics.gauge('ipam_pool_total', 'Allocatable addresses of the pool', ['pool'], (g) => {
       for (const p of pools()) g.set({ pool: p.def.name }, asNumber(p.def.total));
@@ -56,7 +65,8 @@ export class ReadinessService implements OnModuleInit {
   }
 
   async check(): Promise<Readiness> {
-    const connected = !this.nc.isClosed() && !this.nc.isDraining();
+    // not connected: not ready, at once (no stream request left to time out)
+    const connected = !this.nc.isClosed() && !this.nc.isDraining() && !this.disconnected;
     let last: number | null = null;
     if (connected) {
       try {
