@@ -1,7 +1,18 @@
-/** readBody remembers class-validator's verdict per body text: the same answers, never a shared value. */
+/**
+ * readBody remembers class-validator's verdict per body (per body with its free texts blanked, where a
+ * DTO declares them): the same answers as validating every body, never a shared value.
+ */
 import 'reflect-metadata';
-import { readBody } from '../../apps/ipam/src/dto/validate-body.js';
-import { LoadBalancerDto } from '../../apps/ipam/src/dto/input.dto.js';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import fc from 'fast-check';
+import { declareFreeText, judged, readBody, validateShape } from '../../apps/ipam/src/dto/validate-body.js';
+import {
+  LoadBalancerDto,
+  LoadBalancerRefDto,
+  PoolRefDto,
+  ReleaseAddressDto,
+} from '../../apps/ipam/src/dto/input.dto.js';
 
 const enc = new TextEncoder();
 
@@ -39,5 +50,128 @@ describe('readBody', () => {
       );
       expect(ok.ok).toBe(true);
     }
+  });
+
+  it('answers as class-validator does for every body, though bodies that differ only in free texts share a verdict', () => {
+    const text = fc.oneof(
+      fc.constant(''),
+      fc.constant('-'),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('default', 'lb-1', ' ', 'vm'),
+    );
+    const scalar = fc.oneof(text, fc.integer({ min: -2, max: 3 }), fc.constant(null), fc.boolean());
+    const field = fc.option(scalar, { nil: undefined });
+    const object = (keys: Record<string, fc.Arbitrary<unknown>>) =>
+      fc.record(keys, { requiredKeys: [] }) as fc.Arbitrary<Record<string, unknown>>;
+    const metadata = fc.oneof(
+      object({
+        namespace: field,
+        name: field,
+        annotations: fc.option(fc.oneof(fc.dictionary(text, scalar, { maxKeys: 2 }), scalar)),
+        extra: field,
+      }),
+      scalar,
+      fc.constant([]),
+    );
+    const spec = fc.oneof(
+      object({
+        workloadType: fc.option(fc.oneof(fc.constantFrom('vm', 'cluster', '', 'x'), scalar)),
+        ipPool: field,
+        ip: field,
+      }),
+      scalar,
+    );
+    const body = fc.oneof(object({ metadata, spec, status: field }), object({ ip: field, ipPool: field }));
+    const dtos: Array<new () => object> = [
+      LoadBalancerDto,
+      LoadBalancerRefDto,
+      PoolRefDto,
+      ReleaseAddressDto,
+    ];
+    fc.assert(
+      fc.property(body, fc.constantFrom(...dtos), (value, dto) => {
+        const got = readBody(enc.encode(JSON.stringify(value)), 65536, dto);
+        const problem = validateShape(dto, JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+        expect(got).toEqual(
+          problem === null
+            ? { ok: true, value: JSON.parse(JSON.stringify(value)) }
+            : { ok: false, reason: problem },
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('refuses a free-text path whose validators read the text, or that class-transformer changes', () => {
+    class Inner {
+      @IsString()
+      @IsNotEmpty()
+      plain!: string;
+
+      @IsString()
+      @Matches(/^[a-z]+$/)
+      pattern!: string;
+
+      @IsOptional()
+      @IsIn(['a', 'b'])
+      choice?: string;
+
+      @IsString()
+      @IsNotEmpty({ message: 'got $value' })
+      quoted!: string;
+
+      @IsString()
+      @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+      trimmed!: string;
+
+      unchecked?: string;
+    }
+    class Outer {
+      @IsObject()
+      @ValidateNested()
+      @Type(() => Inner)
+      inner!: Inner;
+
+      @IsString()
+      flat!: string;
+    }
+    expect(() => declareFreeText(Outer, [['inner', 'plain'], ['flat']])).not.toThrow();
+    expect(() => declareFreeText(Outer, [['inner', 'pattern']])).toThrow(
+      'Outer: free-text path inner.pattern: its validator matches may read the text',
+    );
+    expect(() => declareFreeText(Outer, [['inner', 'choice']])).toThrow(/inner\.choice: its validator isIn/);
+    expect(() => declareFreeText(Outer, [['inner', 'quoted']])).toThrow(
+      /inner\.quoted: its validator isNotEmpty/,
+    );
+    expect(() => declareFreeText(Outer, [['inner', 'trimmed']])).toThrow(
+      /inner\.trimmed: class-transformer does not hand the text over as it is/,
+    );
+    expect(() => declareFreeText(Outer, [['inner', 'unchecked']])).toThrow(
+      /no validator names this property/,
+    );
+    expect(() => declareFreeText(Outer, [['flat', 'deeper']])).toThrow(
+      'Outer: free-text path flat.deeper: flat is not a nested DTO',
+    );
+    expect(() => declareFreeText(Outer, [[]])).toThrow(/is empty/);
+  });
+
+  it('judges a body with new free texts once: other load balancers of the same shape reuse its verdict', () => {
+    const before = judged();
+    for (let i = 0; i < 500; i++) {
+      const body = { metadata: { namespace: `ns-${i}`, name: `lb-${i}` }, spec: { ipPool: 'judged-once' } };
+      expect(readBody(enc.encode(JSON.stringify(body)), 65536, LoadBalancerDto)).toEqual({
+        ok: true,
+        value: body,
+      });
+    }
+    expect(judged() - before).toBe(1);
+    // an empty name is another shape (and another verdict)
+    const empty = readBody(
+      enc.encode('{"metadata":{"namespace":"a","name":""},"spec":{"ipPool":"judged-once"}}'),
+      65536,
+      LoadBalancerDto,
+    );
+    expect(empty.ok ? '' : empty.reason).toContain('metadata.name should not be empty');
+    expect(judged() - before).toBe(2);
   });
 });

@@ -4,6 +4,7 @@
  * exists) is the domain's to judge. Unknown fields are allowed (Kubernetes objects carry many).
  */
 import { Type } from 'class-transformer';
+import { declareFreeText } from './validate-body.js';
 import {
   IsArray,
   IsIn,
@@ -224,3 +225,16 @@ export class ImportHistoryDto {
   @Type(() => HistoryEntryDto)
   entries!: HistoryEntryDto[];
 }
+
+// Texts no rule reads beyond type and emptiness: one verdict of class-validator serves every load
+// balancer name (validate-body.ts; checked here, at load, against the decorators above).
+declareFreeText(LoadBalancerDto, [
+  ['metadata', 'namespace'],
+  ['metadata', 'name'],
+]);
+declareFreeText(LoadBalancerRefDto, [
+  ['metadata', 'namespace'],
+  ['metadata', 'name'],
+]);
+declareFreeText(PoolRefDto, [['metadata', 'name']]);
+declareFreeText(ReleaseAddressDto, [['ip'], ['ipPool']]);

@@ -3,7 +3,7 @@
  * object or a reason a person can act on; never throws.
  */
 import { plainToInstance } from 'class-transformer';
-import { validateSync, ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 
 export type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
 
@@ -62,10 +62,18 @@ function parseJsonText(
   return { ok: true, value: value as Record<string, unknown>, text };
 }
 
+let judgedCount = 0;
+
+/** How many bodies class-validator has judged in this process (the rest came from the memo of readBody). */
+export function judged(): number {
+  return judgedCount;
+}
+
 export function validateShape<T extends object>(
   dto: new () => T,
   value: Record<string, unknown>,
 ): string | null {
+  judgedCount++;
   const errors = validateSync(plainToInstance(dto, value) as object, {
     forbidUnknownValues: false,
     validationError: { target: false, value: false },
@@ -75,12 +83,103 @@ export function validateShape<T extends object>(
 }
 
 /**
- * The verdicts of validateShape (null: valid, or the reason) on body texts read before, per DTO: the same
- * text parses to the same value, and class-validator's verdict on a value depends on nothing else, so a
- * repeated body (a re-request, a release of the same load balancer) is not validated again. Bounded:
- * bodies of up to VERDICT_TEXT_MAX characters, in two generations of up to VERDICTS_PER_GENERATION per
- * DTO (a few MB at most): when the recent one is full it becomes the old one, and a verdict found in
- * the old one is carried over to the recent one.
+ * Paths, from the top of a body, of text fields that no rule reads beyond their type and emptiness:
+ * their only validators are IsString, IsNotEmpty and IsOptional, and class-transformer hands them to
+ * class-validator as they are (a load balancer's namespace and name, say). The verdict of a body is then
+ * the same whatever non-empty text such a field holds.
+ */
+export type FreeTextPaths = ReadonlyArray<readonly string[]>;
+
+const freeText = new Map<new () => object, FreeTextPaths>();
+
+/** Validators that read a text only for its type or emptiness (their messages name the property, not the value). */
+const TEXT_BLIND: Record<string, string> = {
+  isString: 'customValidation',
+  isNotEmpty: 'customValidation',
+  isOptional: 'conditionalValidation',
+};
+
+/**
+ * Declares the free-text paths of a DTO (see FreeTextPaths), checked against the DTO's own metadata:
+ * each path must lead through nested DTOs (as class-transformer builds them) to a property whose every
+ * validator is in TEXT_BLIND, with no custom message, and whose text class-transformer keeps as it is.
+ * Throws otherwise: a rule added later that reads the text must take its path out of the list.
+ */
+export function declareFreeText(dto: new () => object, paths: FreeTextPaths): void {
+  const probeText = ' Probe/Text ';
+  for (const path of paths) {
+    const where = `${dto.name}: free-text path ${path.join('.')}`;
+    if (path.length === 0) throw new Error(`${where} is empty`);
+    const probe: Record<string, unknown> = {};
+    let at = probe;
+    for (const key of path.slice(0, -1)) at = at[key] = {};
+    at[path[path.length - 1]] = probeText;
+    let owner: unknown = plainToInstance(dto, probe);
+    for (const key of path.slice(0, -1)) owner = (owner as Record<string, unknown> | undefined)?.[key];
+    const field = path[path.length - 1];
+    if (
+      typeof owner !== 'object' ||
+      owner === null ||
+      (owner as Record<string, unknown>)[field] !== probeText
+    ) {
+      throw new Error(`${where}: class-transformer does not hand the text over as it is`);
+    }
+    if (owner.constructor === Object) {
+      throw new Error(`${where}: ${path.slice(0, -1).join('.')} is not a nested DTO`);
+    }
+    const rules = getMetadataStorage()
+      .getTargetValidationMetadatas(owner.constructor, '', true, false)
+      .filter((m) => m.propertyName === field);
+    if (rules.length === 0) throw new Error(`${where}: no validator names this property`);
+    for (const m of rules) {
+      // (IsOptional's one constraint is its condition: the value is neither null nor undefined)
+      const blind =
+        m.name !== undefined &&
+        TEXT_BLIND[m.name] === m.type &&
+        (m.type === 'conditionalValidation' || (m.constraints ?? []).length === 0);
+      if (!blind || m.each || m.message !== undefined) {
+        throw new Error(`${where}: its validator ${m.name ?? m.type} may read the text`);
+      }
+    }
+  }
+  freeText.set(dto, paths);
+}
+
+/**
+ * The memo key of a body: its value as JSON, with every text at a free-text path replaced by "" or "-"
+ * (empty or not). Objects on the way are copied, the value is left as it is.
+ */
+function memoKey(value: Record<string, unknown>, paths: FreeTextPaths): string {
+  const root: Record<string, unknown> = { ...value };
+  const copies = new Map<unknown, Record<string, unknown>>();
+  for (const path of paths) {
+    let at: Record<string, unknown> | null = root;
+    for (let i = 0; i < path.length - 1 && at !== null; i++) {
+      const child: unknown = at[path[i]];
+      if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+        at = null;
+      } else {
+        let copy = copies.get(child);
+        if (copy === undefined) copies.set(child, (copy = { ...(child as Record<string, unknown>) }));
+        at = at[path[i]] = copy;
+      }
+    }
+    if (at === null) continue;
+    const field = path[path.length - 1];
+    const text = at[field];
+    if (typeof text === 'string') at[field] = text === '' ? '' : '-';
+  }
+  return JSON.stringify(root);
+}
+
+/**
+ * The verdicts of validateShape (null: valid, or the reason) on bodies read before, per DTO: the same
+ * value gets the same verdict from class-validator, so a repeated body (a re-request, a release of the
+ * same load balancer) is not validated again, and with free-text paths declared, neither is a body that
+ * differs only in those texts (every other load balancer). Keyed by the body text, or by memoKey for a
+ * DTO with free-text paths. Bounded: bodies of up to VERDICT_TEXT_MAX characters, in two generations of
+ * up to VERDICTS_PER_GENERATION per DTO (a few MB at most): when the recent one is full it becomes the
+ * old one, and a verdict found in the old one is carried over to the recent one.
  */
 interface Verdicts {
   recent: Map<string, string | null>;
@@ -107,11 +206,13 @@ export function readBody<T extends object>(data: Uint8Array, maxBytes: number, d
   else {
     let v = verdicts.get(dto);
     if (v === undefined) verdicts.set(dto, (v = { recent: new Map(), old: new Map() }));
-    problem = v.recent.get(text);
+    const paths = freeText.get(dto);
+    const key = paths === undefined ? text : memoKey(value, paths);
+    problem = v.recent.get(key);
     if (problem === undefined) {
-      problem = v.old.get(text);
+      problem = v.old.get(key);
       if (problem === undefined) problem = validateShape(dto, value);
-      remember(v, text, problem);
+      remember(v, key, problem);
     }
   }
   return problem === null ? { ok: true, value } : { ok: false, reason: problem };
