@@ -315,6 +315,21 @@ describe('section 6: validating pools', () => {
       expect(poolViews(w.state)).toEqual(before);
     });
 
+    it('checks every range an update changes, though it keeps others as they are; an edit of the selector alone passes', () => {
+      const w = new World().mustCreate(
+        globalPool('p', [{ subnet: '10.0.0.0/29' }, { subnet: '10.0.1.0/29' }]),
+      );
+      w.ip('default/a', { ip: '10.0.0.2' });
+      w.ip('default/b', { ip: '10.0.1.5' });
+      const r = w.updateRejected(
+        globalPool('p', [{ subnet: '10.0.0.0/29' }, { subnet: '10.0.1.0/29', rangeEnd: '10.0.1.4' }]),
+      );
+      expect(r.code).toBe('AllocatedOutOfRange');
+      expect(r.reason).toContain('10.0.1.5 is allocated to default/b');
+      w.mustUpdate(globalPool('p', [{ subnet: '10.0.0.0/29' }, { subnet: '10.0.1.0/29' }], { priority: 7 }));
+      expect(w.status('p').allocated).toEqual({ '10.0.0.2': 'default/a', '10.0.1.5': 'default/b' });
+    });
+
     it('rejects an update that would make an allocated address the gateway', () => {
       const w = new World().mustCreate(globalPool('p', '10.0.0.0/24'));
       w.ip('default/a');
