@@ -327,7 +327,7 @@ export class EventStore {
     const toSeq = Math.min(opts.toSeq ?? last, last);
     if (toSeq < fromSeq || info.state.messages === 0) return;
     let next = Math.max(fromSeq, info.state.first_seq);
-    const ack: AckInfo = { sseq: 0, cseq: 0, tsNanos: 0, pending: 0 };
+    const ack: AckInfo = { sseq: 0, cseq: 0, timeMs: 0, pending: 0 };
     let batch: StoredMessage[] = [];
     while (next <= toSeq) {
       const feed = new ReadFeed(this.nc, jsm, this.stream);
@@ -366,7 +366,7 @@ export class EventStore {
           }
           if (seq < next) continue;
           next = seq + 1;
-          batch.push(new ReadMessage(m, seq, Math.floor(ack.tsNanos / 1_000_000)));
+          batch.push(new ReadMessage(m, seq, ack.timeMs));
           // `pending` is what the stream holds after this message: 0 means nothing more to read
           // (the remaining sequences up to toSeq were deleted).
           if (seq >= toSeq || ack.pending === 0) {
@@ -426,13 +426,28 @@ interface AckInfo {
   sseq: number;
   /** consumer (delivery) sequence */
   cseq: number;
-  /** stream timestamp in ns (as a number: ms precision is kept) */
-  tsNanos: number;
+  /** stream timestamp in ms (the nanoseconds without their last six digits) */
+  timeMs: number;
   /** messages left for the consumer after this one */
   pending: number;
 }
 
 const dots = new Int32Array(12);
+
+/**
+ * The decimal number reply[from, to) (at most 15 digits, so exact), or -1 when it is empty, longer
+ * or holds anything but digits. Reads the text in place: no substring per token.
+ */
+function decimalAt(reply: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = reply.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
 
 /**
  * Parses the reply subject of a delivered message into `out` without splitting it:
@@ -442,19 +457,19 @@ const dots = new Int32Array(12);
 function parseAckReply(reply: string, out: AckInfo): boolean {
   let n = 0;
   for (let i = reply.indexOf('.'); i !== -1 && n < dots.length; i = reply.indexOf('.', i + 1)) dots[n++] = i;
-  // 9 tokens (8 dots), or 11 / 12 (10 / 11 dots); the text after dots[j] is token j + 1
+  // 9 tokens (8 dots), or 11 / 12 (10 / 11 dots); token j + 1 lies between dots[j] and dots[j + 1]
   let k: number;
   if (n === 8) k = 4;
   else if (n === 10 || n === 11) k = 6;
   else return false;
-  const token = (j: number) => Number(reply.substring(dots[j - 1] + 1, j < n ? dots[j] : reply.length));
-  out.sseq = token(k + 1);
-  out.cseq = token(k + 2);
-  out.tsNanos = token(k + 3);
-  out.pending = token(k + 4);
-  return (
-    Number.isSafeInteger(out.sseq) && Number.isSafeInteger(out.cseq) && Number.isSafeInteger(out.pending)
-  );
+  out.sseq = decimalAt(reply, dots[k] + 1, dots[k + 1]);
+  out.cseq = decimalAt(reply, dots[k + 1] + 1, dots[k + 2]);
+  // nanoseconds since the epoch have 19 digits: the ms are all but the last 6
+  const tsFrom = dots[k + 2] + 1;
+  const tsTo = dots[k + 3];
+  out.timeMs = tsTo - tsFrom > 6 ? decimalAt(reply, tsFrom, tsTo - 6) : tsTo > tsFrom ? 0 : -1;
+  out.pending = decimalAt(reply, dots[k + 3] + 1, k + 4 < n ? dots[k + 4] : reply.length);
+  return out.sseq >= 0 && out.cseq >= 0 && out.timeMs >= 0 && out.pending >= 0;
 }
 
 /** Idle heartbeat of a read's consumer: sent when it has had nothing to deliver for this long (ms). */
