@@ -104,6 +104,11 @@ export function parseCidr(text: string): Cidr {
 let lastKey = -1n;
 let lastText = '';
 
+/** The key of the text formatAddress returned last, when `text` is that text; else null. */
+export function lastFormatted(text: string): bigint | null {
+  return text === lastText ? lastKey : null;
+}
+
 /** Formats a key: dotted quad or RFC 5952 IPv6 (the same text ipaddr.js produces). */
 export function formatAddress(key: bigint): string {
   if (key === lastKey) return lastText;

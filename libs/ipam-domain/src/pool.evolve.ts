@@ -4,7 +4,7 @@
  * an event that does not fit the state (a pool it does not know, an address outside the ranges) is
  * skipped, since the log is the record and the state only reflects it.
  */
-import { decodeAddress, decodeV4, splitV6, V4_BASE, V6_PARTS } from './address.js';
+import { decodeAddress, decodeV4, lastFormatted, splitV6, V4_BASE, V6_PARTS } from './address.js';
 import { AddressTable } from './address-table.js';
 import { definitionFromSpec, type PoolDefinition } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
@@ -37,6 +37,8 @@ function safeDecode(text: string): bigint | null {
 let atRange = -1;
 let atOffset: bigint | number = 0;
 let atV4 = -1;
+/** the located address as a key, when locate had one (it decoded the text to a bigint), else null */
+let atKey: bigint | null = null;
 
 /** IPv6 offsets found from V6_PARTS stay below this (2^52 + 2^32), so they are exact numbers. */
 const V6_MIDDLE_SPAN = 0x100000;
@@ -46,6 +48,7 @@ function locate(pool: PoolState, text: string): boolean {
   const ranges = pool.def.ranges;
   const v4 = decodeV4(text);
   atV4 = v4;
+  atKey = null;
   if (v4 >= 0) {
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i];
@@ -57,7 +60,9 @@ function locate(pool: PoolState, text: string): boolean {
     }
     return false;
   }
-  if (splitV6(text)) {
+  // text decide formatted a moment ago (handle: decide, then evolve) is known as a key already
+  const known = lastFormatted(text);
+  if (known === null && splitV6(text)) {
     // within 2^52 of a range's start, in the same top 48 bits: the offset as a number; anything else
     // (a range across a 2^80 boundary, an offset beyond) takes the bigint path below
     const { high, middle, low } = V6_PARTS;
@@ -73,10 +78,11 @@ function locate(pool: PoolState, text: string): boolean {
       }
     }
   }
-  const key = safeDecode(text);
+  const key = known ?? safeDecode(text);
   if (key === null) return false;
   const i = rangeIndexOf(pool, key);
   if (i < 0) return false;
+  atKey = key;
   atRange = i;
   atOffset = offsetValue(key - ranges[i].start);
   return true;
@@ -84,6 +90,7 @@ function locate(pool: PoolState, text: string): boolean {
 
 /** The key of the located address. */
 function locatedKey(pool: PoolState): bigint {
+  if (atKey !== null) return atKey;
   return atV4 >= 0 ? V4_BASE + BigInt(atV4) : pool.def.ranges[atRange].start + BigInt(atOffset);
 }
 
@@ -290,7 +297,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (atV4 >= 0) {
         pool.lastOffset = atV4;
         pool.lastBase = V4_BASE;
-      } else if (typeof offset === 'number') {
+      } else if (typeof offset === 'number' && atKey === null) {
         pool.lastOffset = offset;
         pool.lastBase = pool.def.ranges[i].start;
       } else {
