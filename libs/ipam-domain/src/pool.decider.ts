@@ -17,7 +17,13 @@ export const ipamDecider: Decider<IpamCommand, IpamEvent, IpamState> = { decide,
 
 export function fold(events: Iterable<IpamEvent>, state: IpamState = initialState()): IpamState {
   let s = state;
-  for (const e of events) s = evolve(s, e);
+  if (Array.isArray(events)) {
+    // indexed: a long fold otherwise makes an iterator result per event
+    const list = events as readonly IpamEvent[];
+    for (let i = 0; i < list.length; i++) s = evolve(s, list[i]);
+  } else {
+    for (const e of events) s = evolve(s, e);
+  }
   return s;
 }
 
