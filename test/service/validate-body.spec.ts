@@ -8,6 +8,7 @@ import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNest
 import fc from 'fast-check';
 import { declareFreeText, judged, readBody, validateShape } from '../../apps/ipam/src/dto/validate-body.js';
 import {
+  IPPoolDto,
   LoadBalancerDto,
   LoadBalancerRefDto,
   PoolRefDto,
@@ -52,6 +53,17 @@ describe('readBody', () => {
     }
   });
 
+  /** readBody's answer is class-validator's on the same value (a fresh one). */
+  function agrees(value: unknown, dto: new () => object): void {
+    const got = readBody(enc.encode(JSON.stringify(value)), 65536, dto);
+    const problem = validateShape(dto, JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+    expect(got).toEqual(
+      problem === null
+        ? { ok: true, value: JSON.parse(JSON.stringify(value)) }
+        : { ok: false, reason: problem },
+    );
+  }
+
   it('answers as class-validator does for every body, though bodies that differ only in free texts share a verdict', () => {
     const text = fc.oneof(
       fc.constant(''),
@@ -88,16 +100,31 @@ describe('readBody', () => {
       PoolRefDto,
       ReleaseAddressDto,
     ];
+    fc.assert(fc.property(body, fc.constantFrom(...dtos), agrees), { numRuns: 3000 });
+    // pools from a small space, so that bodies alike but for one field meet often
+    const small = <T>(...values: T[]) => fc.constantFrom(...values);
+    const pool = object({
+      apiVersion: small<unknown>('v1', '', 2),
+      kind: small<unknown>('IPPool', 3),
+      metadata: fc.oneof(object({ name: small<unknown>('p', 'q', '', 7) }), small<unknown>('x')),
+      spec: fc.oneof(
+        object({
+          description: small<unknown>('a', 'b', '', 1),
+          ranges: small<unknown>([{ subnet: '10.0.0.0/24' }], [{ subnet: '' }], 'x'),
+          selector: fc.oneof(
+            object({
+              priority: small<unknown>(-1, 0, 2, 1.5, 'x'),
+              network: small<unknown>('n', 1),
+              scope: small<unknown>({ namespace: 'a' }, [{ namespace: 1 }]),
+            }),
+            small<unknown>('x'),
+          ),
+        }),
+        small<unknown>('x'),
+      ),
+    });
     fc.assert(
-      fc.property(body, fc.constantFrom(...dtos), (value, dto) => {
-        const got = readBody(enc.encode(JSON.stringify(value)), 65536, dto);
-        const problem = validateShape(dto, JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
-        expect(got).toEqual(
-          problem === null
-            ? { ok: true, value: JSON.parse(JSON.stringify(value)) }
-            : { ok: false, reason: problem },
-        );
-      }),
+      fc.property(pool, (value) => agrees(value, IPPoolDto)),
       { numRuns: 3000 },
     );
   });

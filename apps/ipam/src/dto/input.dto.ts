@@ -227,7 +227,8 @@ export class ImportHistoryDto {
 }
 
 // Texts no rule reads beyond type and emptiness: one verdict of class-validator serves every load
-// balancer name (validate-body.ts; checked here, at load, against the decorators above).
+// balancer name and every pool description (validate-body.ts; checked here, at load, against the
+// decorators above).
 declareFreeText(LoadBalancerDto, [
   ['metadata', 'namespace'],
   ['metadata', 'name'],
@@ -237,4 +238,5 @@ declareFreeText(LoadBalancerRefDto, [
   ['metadata', 'name'],
 ]);
 declareFreeText(PoolRefDto, [['metadata', 'name']]);
+declareFreeText(IPPoolDto, [['apiVersion'], ['kind'], ['metadata', 'name'], ['spec', 'description']]);
 declareFreeText(ReleaseAddressDto, [['ip'], ['ipPool']]);
