@@ -109,7 +109,7 @@ export function createVerifier(codec: VerifyCodec, onProgress?: (seq: number) =>
   /** The oldest waiting input's decision on the current state (once per input: decide is pure). */
   const decideHead = (p: Pending): IpamEvent => {
     if (p.decided === null) {
-      const [decided] = decide(p.command, state);
+      const decided = decide(p.command, state)[0];
       p.decided = decided;
       p.decidedSubject = codec.subjectOf(decided);
       p.decidedText = JSON.stringify(decided.data);

@@ -151,23 +151,25 @@ export function declareFreeText(dto: new () => object, paths: FreeTextPaths): vo
  */
 function memoKey(value: Record<string, unknown>, paths: FreeTextPaths): string {
   const root: Record<string, unknown> = { ...value };
-  const copies = new Map<unknown, Record<string, unknown>>();
   for (const path of paths) {
-    let at: Record<string, unknown> | null = root;
-    for (let i = 0; i < path.length - 1 && at !== null; i++) {
-      const child: unknown = at[path[i]];
+    // walk the value and its copy side by side, copying each object on the way once
+    let src: Record<string, unknown> = value;
+    let dst: Record<string, unknown> | null = root;
+    for (let i = 0; i < path.length - 1 && dst !== null; i++) {
+      const key = path[i];
+      const child: unknown = src[key];
       if (typeof child !== 'object' || child === null || Array.isArray(child)) {
-        at = null;
+        dst = null;
       } else {
-        let copy = copies.get(child);
-        if (copy === undefined) copies.set(child, (copy = { ...(child as Record<string, unknown>) }));
-        at = at[path[i]] = copy;
+        src = child as Record<string, unknown>;
+        if (dst[key] === child) dst[key] = { ...src };
+        dst = dst[key] as Record<string, unknown>;
       }
     }
-    if (at === null) continue;
+    if (dst === null) continue;
     const field = path[path.length - 1];
-    const text = at[field];
-    if (typeof text === 'string') at[field] = text === '' ? '' : '-';
+    const text = dst[field];
+    if (typeof text === 'string') dst[field] = text === '' ? '' : '-';
   }
   return JSON.stringify(root);
 }
