@@ -285,6 +285,30 @@ describe('EventStore', () => {
     expect(tail.map((m) => (decodeJson(m.data) as { d: number }).d)).toEqual([2, 3]);
   });
 
+  it('a read whose consumer is lost mid-way starts again after the last message it read: nothing lost, nothing twice', async () => {
+    const from = (await es.lastSeq()) + 1;
+    const n = 3 * READ_BATCH_MAX;
+    const acks = [];
+    // 1 kB each: more than the server sends ahead of the reader (its flow-control window)
+    const pad = 'x'.repeat(1024);
+    for (let i = 0; i < n; i++) acks.push(es.appendNoWait('ipam.lb.requested', { lost: i, pad }));
+    await Promise.all(acks);
+    const seen: number[] = [];
+    let deleted = 0;
+    for await (const batch of es.readBatches({ fromSeq: from, toSeq: from + n - 1 })) {
+      for (const m of batch) seen.push(m.seq);
+      if (deleted === 0) {
+        // the read's own (ephemeral) consumer goes away, as when the server forgets it
+        for await (const ci of jsm.consumers.list('IPAM')) {
+          await jsm.consumers.delete('IPAM', ci.name);
+          deleted++;
+        }
+      }
+    }
+    expect(deleted).toBe(1);
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => from + i));
+  }, 30_000);
+
   it('getMessage returns null for a sequence that does not exist', async () => {
     expect(await es.getMessage((await es.lastSeq()) + 10)).toBeNull();
   });
