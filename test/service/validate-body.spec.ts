@@ -129,6 +129,28 @@ describe('readBody', () => {
     );
   });
 
+  it('keys a body with a number JSON makes infinite by its text: 1e999 is no null', () => {
+    const cases: Array<[new () => object, string, string]> = [
+      [
+        LoadBalancerDto,
+        '{"metadata":{"namespace":null,"name":"a"}}',
+        '{"metadata":{"namespace":1e999,"name":"a"}}',
+      ],
+      [
+        IPPoolDto,
+        '{"metadata":{"name":"p"},"spec":{"ranges":[{"subnet":"10.0.0.0/24"}],"selector":{"priority":null}}}',
+        `{"metadata":{"name":"p"},"spec":{"ranges":[{"subnet":"10.0.0.0/24"}],"selector":{"priority":1${'0'.repeat(320)}}}}`,
+      ],
+    ];
+    for (const [dto, first, second] of cases) {
+      for (const text of [first, second]) {
+        const problem = validateShape(dto, JSON.parse(text) as Record<string, unknown>);
+        const got = readBody(enc.encode(text), 65536, dto);
+        expect(got.ok ? null : got.reason).toBe(problem);
+      }
+    }
+  });
+
   it('refuses a free-text path whose validators read the text, or that class-transformer changes', () => {
     class Inner {
       @IsString()

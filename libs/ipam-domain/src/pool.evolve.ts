@@ -40,7 +40,10 @@ let atV4 = -1;
 /** the located address as a key, when locate had one (it decoded the text to a bigint), else null */
 let atKey: bigint | null = null;
 
-/** IPv6 offsets found from V6_PARTS stay below this (2^52 + 2^32), so they are exact numbers. */
+/**
+ * How far (2^20) the middle 48 bits of an address may lie above its range start's for the number path:
+ * offsets found so stay below 2^52 + 2^32, exact numbers.
+ */
 const V6_MIDDLE_SPAN = 0x100000;
 
 /** Locates address text in a pool; false when it is not an address of the pool's ranges. */

@@ -355,8 +355,10 @@ export class EventStore {
             if (status === 'end') return;
             continue;
           }
-          if (!parseAckReply(reply, ack))
+          if (!parseAckReply(reply, ack)) {
+            if (batch.length > 0) yield batch; // what was read before it is handed over first
             throw new Error(`read from stream ${this.stream}: unexpected reply subject ${reply}`);
+          }
           if (ack.cseq !== feed.delivered + 1) break; // a message was lost: start again after the last one read
           feed.delivered = ack.cseq;
           const seq = ack.sseq;
@@ -467,7 +469,8 @@ function parseAckReply(reply: string, out: AckInfo): boolean {
   // nanoseconds since the epoch have 19 digits: the ms are all but the last 6
   const tsFrom = dots[k + 2] + 1;
   const tsTo = dots[k + 3];
-  out.timeMs = tsTo - tsFrom > 6 ? decimalAt(reply, tsFrom, tsTo - 6) : tsTo > tsFrom ? 0 : -1;
+  const sub = decimalAt(reply, Math.max(tsFrom, tsTo - 6), tsTo); // the sub-millisecond digits
+  out.timeMs = sub < 0 ? -1 : tsTo - tsFrom > 6 ? decimalAt(reply, tsFrom, tsTo - 6) : 0;
   out.pending = decimalAt(reply, dots[k + 3] + 1, k + 4 < n ? dots[k + 4] : reply.length);
   return out.sseq >= 0 && out.cseq >= 0 && out.timeMs >= 0 && out.pending >= 0;
 }

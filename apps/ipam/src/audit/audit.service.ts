@@ -62,12 +62,16 @@ export class AuditService {
 
   /**
    * The state of every pool as of a sequence or time: the outcomes up to it, folded (first per input
-   * counts). A sequence past what this service has read means now: the state as of its position.
+   * counts), read from the stream. A sequence past the stream's end means its last sequence; no
+   * sequence or time means what this service has read.
    */
   async stateAsOf(at: AsOf): Promise<{ state: IpamState; seq: number }> {
-    const now = this.projection.position;
     const upTo =
-      at.seq !== undefined ? Math.min(at.seq, now) : at.time !== undefined ? this.seqAt(at.time) : now;
+      at.seq !== undefined
+        ? Math.min(at.seq, await this.store.lastSeq())
+        : at.time !== undefined
+          ? this.seqAt(at.time)
+          : this.projection.position;
     const state = initialState();
     if (upTo <= 0) return { state, seq: 0 };
     const answered = new Set<number>();

@@ -146,6 +146,14 @@ export function declareFreeText(dto: new () => object, paths: FreeTextPaths): vo
 }
 
 /**
+ * Could the text hold a number JSON.parse makes infinite (1e999, or 309 digits and more)? JSON.stringify
+ * writes Infinity as null, so such a body is keyed by its text (a string with "1e" in it, too).
+ */
+function mayOverflow(text: string): boolean {
+  return /\d[eE]|\d{300}/.test(text);
+}
+
+/**
  * The memo key of a body: its value as JSON, with every text at a free-text path replaced by "" or "-"
  * (empty or not). Objects on the way are copied, the value is left as it is.
  */
@@ -209,7 +217,7 @@ export function readBody<T extends object>(data: Uint8Array, maxBytes: number, d
     let v = verdicts.get(dto);
     if (v === undefined) verdicts.set(dto, (v = { recent: new Map(), old: new Map() }));
     const paths = freeText.get(dto);
-    const key = paths === undefined ? text : memoKey(value, paths);
+    const key = paths === undefined || mayOverflow(text) ? text : memoKey(value, paths);
     problem = v.recent.get(key);
     if (problem === undefined) {
       problem = v.old.get(key);

@@ -10,6 +10,8 @@ import type { InputSubject } from '../allocator/subjects.js';
 import { JETSTREAM } from '../tokens.js';
 
 export const OUTCOME_TIMEOUT_MS = 15_000;
+/** The 504 of an operation that publishes an input and waits for its outcome, for the OpenAPI document. */
+export const OUTCOME_TIMEOUT_DOC = `stored, but no outcome within ${OUTCOME_TIMEOUT_MS / 1000} s (is a decider running?): {code: OutcomeTimeout, reason, seq}`;
 
 @Injectable()
 export class PublishService {
