@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ensureIpamStream } from '../../../libs/jetstream/src/index.js';
+import { ensureIpamStream, untilAvailable } from '../../../libs/jetstream/src/index.js';
 import { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
 import { AppModule } from './app.module.js';
 import { AllocatorService } from './allocator/allocator.service.js';
@@ -30,7 +30,10 @@ export interface IpamService {
 
 export async function startIpamService(config: IpamEnv, logger: AppLogger): Promise<IpamService> {
   const connection = await connectNats(config, logger);
-  const leadership = await KvLeadership.open(connection, config, logger);
+  const leadership = await untilAvailable(() => KvLeadership.open(connection, config, logger), {
+    onRetry: (err, delayMs) =>
+      logger.warn({ err: String(err), retryInMs: delayMs }, 'lease bucket not reachable yet; retrying'),
+  });
   const server = new JetStreamServer({
     connection,
     stream: config.IPAM_STREAM,
@@ -49,7 +52,9 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
     AppModule.forRoot({ config, logger, connection, server }),
     { logger: new NestPinoLogger(logger) },
   );
+  // every parser registered here, before the error middleware (Nest would add json and urlencoded later)
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: true });
   app.useBodyParser('text', {
     type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
     limit: BODY_LIMIT,

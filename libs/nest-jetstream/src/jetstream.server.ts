@@ -27,6 +27,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
+import { untilAvailable } from '../../jetstream/src/unavailable.js';
 import { JetStreamContext, NatsRequestContext } from './jetstream.context.js';
 
 export interface TransportLogger {
@@ -116,8 +117,22 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
       this.js = jetstream(this.o.connection);
-      this.jsm = await jetstreamManager(this.o.connection);
-      if (this.o.prepare) await this.o.prepare(this.jsm);
+      // NATS or JetStream out of reach at start (a timeout, no responders): wait it out, as later on
+      this.jsm = await untilAvailable(
+        async () => {
+          const jsm = await jetstreamManager(this.o.connection);
+          if (this.o.prepare) await this.o.prepare(jsm);
+          return jsm;
+        },
+        {
+          stopped: () => this.closing,
+          onRetry: (err, delayMs) =>
+            this.o.logger.warn(
+              { err: String(err), retryInMs: delayMs },
+              'JetStream not reachable yet; retrying',
+            ),
+        },
+      );
       this.subscribeRequests();
       if (this.o.leadership) {
         await this.o.leadership.start((leader) => this.onLeadership(leader));
