@@ -1298,12 +1298,12 @@ describe('the OpenAPI document and page', () => {
       'get /metrics': ['200'],
       'get /v1/pools': ['200'],
       'get /v1/pools/{name}': ['200', '400', '404'],
-      'put /v1/pools/{name}': ['200', '201', '400', '413', '422', '504'],
-      'delete /v1/pools/{name}': ['200', '400', '404', '422', '504'],
-      'post /v1/addresses/{ip}/release': ['200', '400', '422', '504'],
+      'put /v1/pools/{name}': ['200', '201', '400', '413', '422', '503', '504'],
+      'delete /v1/pools/{name}': ['200', '400', '404', '422', '503', '504'],
+      'post /v1/addresses/{ip}/release': ['200', '400', '422', '503', '504'],
       'get /v1/loadbalancers/{namespace}/{name}': ['200', '400', '404'],
-      'put /v1/loadbalancers/{namespace}/{name}': ['200', '400', '413', '422', '504'],
-      'delete /v1/loadbalancers/{namespace}/{name}': ['200', '400', '404', '504'],
+      'put /v1/loadbalancers/{namespace}/{name}': ['200', '400', '413', '422', '503', '504'],
+      'delete /v1/loadbalancers/{namespace}/{name}': ['200', '400', '404', '503', '504'],
       'get /v1/audit/addresses/{ip}': ['200', '400'],
       'get /v1/audit/loadbalancers/{namespace}/{name}': ['200', '400'],
       'get /v1/audit/pools/{name}': ['200', '400', '404'],
@@ -1334,7 +1334,8 @@ describe('the OpenAPI document and page', () => {
 });
 
 describe('readiness without NATS', () => {
-  it('/readyz: 503 while the NATS server is down, /healthz still 200; ready again once it is back', async () => {
+  it('/readyz: 503 while the NATS server is down, /healthz still 200, writes 503 Unavailable at once; ready again once it is back', async () => {
+    const before = await audit.lastSeq();
     await nats.kill9();
     try {
       // the client notices the lost connection (at once here: the socket closes)
@@ -1356,6 +1357,17 @@ describe('readiness without NATS', () => {
         lag: null,
       });
       expect((await http('GET', '/healthz')).status).toBe(200);
+      // a write cannot be published: said at once, not after a timeout, and not a 500
+      const t1 = performance.now();
+      const put = await http('PUT', '/v1/pools/outage', {
+        json: { spec: { ranges: [{ subnet: '10.99.0.0/24' }] } },
+      });
+      expect(performance.now() - t1).toBeLessThan(3_000);
+      expect(put.status).toBe(503);
+      expect(put.body).toEqual({
+        code: 'Unavailable',
+        reason: expect.stringContaining('nothing was published'),
+      });
     } finally {
       await nats.restart();
     }
@@ -1363,5 +1375,7 @@ describe('readiness without NATS', () => {
       timeoutMs: 15_000,
       intervalMs: 100,
     });
+    expect(await audit.lastSeq()).toBe(before);
+    expect((await http('GET', '/v1/pools/outage')).status).toBe(404);
   }, 30_000);
 });

@@ -6,7 +6,7 @@ import { AllocatorService } from '../allocator/allocator.service.js';
 import { LoadBalancerDto } from '../dto/input.dto.js';
 import { validateShape } from '../dto/validate-body.js';
 import { badRequest, lbParam, notFound, rejected } from './http-errors.js';
-import { OUTCOME_TIMEOUT_DOC, PublishService } from './publish.service.js';
+import { OUTCOME_TIMEOUT_DOC, PublishService, UNAVAILABLE_DOC } from './publish.service.js';
 
 @ApiTags('load balancers')
 @Controller('v1/loadbalancers')
@@ -38,6 +38,7 @@ export class LoadBalancersController {
   @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 413, description: 'a body over 1 MB' })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
+  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
   async request(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
     lbParam(namespace, name);
@@ -57,6 +58,7 @@ export class LoadBalancersController {
   @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
   @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'it holds no address' })
+  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
   async release(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);

@@ -8,7 +8,7 @@ import { AllocatorService } from '../allocator/allocator.service.js';
 import { IPPoolDto } from '../dto/input.dto.js';
 import { validateShape } from '../dto/validate-body.js';
 import { addressParam, badRequest, notFound, poolNameParam, rejected } from './http-errors.js';
-import { OUTCOME_TIMEOUT_DOC, PublishService } from './publish.service.js';
+import { OUTCOME_TIMEOUT_DOC, PublishService, UNAVAILABLE_DOC } from './publish.service.js';
 
 @ApiTags('pools')
 @Controller('v1')
@@ -47,6 +47,7 @@ export class PoolsController {
   @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 413, description: 'a body over 1 MB' })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
+  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
   async put(@Param('name') name: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     poolNameParam(name);
@@ -88,6 +89,7 @@ export class PoolsController {
   @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 404, description: 'no such pool' })
   @ApiResponse({ status: 422, description: 'rejected, e.g. PoolInUse' })
+  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
   async delete(@Param('name') name: string) {
     poolNameParam(name);
@@ -104,6 +106,7 @@ export class PoolsController {
   @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
   @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
   @ApiResponse({ status: 422, description: 'rejected, e.g. AddressNotAllocated' })
+  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
   async release(@Param('ip') ip: string, @Query('pool') pool?: string) {
     const canonical = addressParam(ip);

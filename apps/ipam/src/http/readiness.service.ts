@@ -64,9 +64,14 @@ export class ReadinessService implements OnModuleInit {
     });
   }
 
+  /** Connected to NATS now (not closed, not draining, not between a disconnect and the reconnect). */
+  isConnected(): boolean {
+    return !this.nc.isClosed() && !this.nc.isDraining() && !this.disconnected;
+  }
+
   async check(): Promise<Readiness> {
     // not connected: not ready, at once (no stream request left to time out)
-    const connected = !this.nc.isClosed() && !this.nc.isDraining() && !this.disconnected;
+    const connected = this.isConnected();
     let last: number | null = null;
     if (connected) {
       try {
