@@ -21,6 +21,7 @@
  */
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Readiness as ServiceReadiness } from '../../apps/ipam/src/http/readiness.service.js';
 import type { IpamService } from '../../apps/ipam/src/service.js';
 import { startTestNats, type TestNats } from '../support/nats.js';
 import { startTestService, waitUntilLive } from '../support/ipam-service.js';
@@ -124,16 +125,8 @@ async function publishesNothing(fn: () => Promise<void>): Promise<void> {
   expect(await audit.lastSeq()).toBe(before);
 }
 
-interface Readiness {
-  status: string;
-  ready: boolean;
-  connected: boolean;
-  position: number;
-  streamLastSeq: number | null;
-  lag: number | null;
-  leader: boolean;
-  live?: boolean;
-}
+/** The /readyz body: the service's own readiness fields, with a status word (and `live` when ready). */
+type Readiness = ServiceReadiness & { status: string; live?: boolean };
 
 /** Waits until the service has read (and so folded into its audit model) everything in the stream. */
 async function settled(): Promise<number> {
