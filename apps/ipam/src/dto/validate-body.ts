@@ -103,7 +103,10 @@ const TEXT_BLIND: Record<string, string> = {
  * Declares the free-text paths of a DTO (see FreeTextPaths), checked against the DTO's own metadata:
  * each path must lead through nested DTOs (as class-transformer builds them) to a property whose every
  * validator is in TEXT_BLIND, with no custom message, and whose text class-transformer keeps as it is.
- * Throws otherwise: a rule added later that reads the text must take its path out of the list.
+ * Throws otherwise: a rule added later that reads the text must take its path out of the list. What
+ * it cannot see: a validator of another property that reads this one through `args.object` (a
+ * ValidateIf, a custom constraint), and a transform that changes some texts but not its probe. The
+ * input DTOs have neither; a DTO that gains one must not declare the fields it reads.
  */
 export function declareFreeText(dto: new () => object, paths: FreeTextPaths): void {
   const probeText = ' Probe/Text ';
