@@ -159,7 +159,8 @@ function formatV6(key: bigint): string {
  * else, so it accepts exactly what parseAddress accepts.
  */
 export function decodeAddress(text: string): bigint {
-  if (text === lastText) return lastKey;
+  const known = lastFormatted(text);
+  if (known !== null) return known;
   if (!text.includes(':')) {
     const value = decodeV4(text);
     return value < 0 ? parseAddress(text) : V4_BASE + BigInt(value);
@@ -260,6 +261,15 @@ export function splitV6(text: string): boolean {
   V6_PARTS.middle = middle;
   V6_PARTS.low = g[6] * 0x10000 + g[7];
   return true;
+}
+
+/** An IPv6 key as V6_PARTS holds an address (its inverse is v6Key). */
+export function v6Parts(key: bigint): { high: number; middle: number; low: number } {
+  return {
+    high: Number(key >> 80n),
+    middle: Number((key >> 32n) & 0xffffffffffffn),
+    low: Number(key & 0xffffffffn),
+  };
 }
 
 /** The key of V6_PARTS. */

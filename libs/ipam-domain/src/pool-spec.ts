@@ -12,6 +12,7 @@ import {
   parseAddress,
   parseCidr,
   V4_BASE,
+  v6Parts,
 } from './address.js';
 import { IpamError, reject } from './errors.js';
 
@@ -270,6 +271,7 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
   const v4 = cidr.family === 4;
   const v4Start = v4 ? Number(start - V4_BASE) : -1;
   const v4End = v4 ? Number(end - V4_BASE) : -1;
+  const v6 = v4 ? null : v6Parts(start);
   return {
     spec,
     def: {
@@ -283,9 +285,9 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
       gatewayText: reportedGateway,
       v4Start,
       v4End,
-      v6High: v4 ? -1 : Number(start >> 80n),
-      v6Middle: v4 ? -1 : Number((start >> 32n) & 0xffffffffffffn),
-      v6Low: v4 ? -1 : Number(start & 0xffffffffn),
+      v6High: v6 ? v6.high : -1,
+      v6Middle: v6 ? v6.middle : -1,
+      v6Low: v6 ? v6.low : -1,
       v6Last: v4 ? -1 : Number(end - start),
     },
   };
@@ -389,4 +391,19 @@ export function canonicalSpecKey(spec: PoolSpec): string {
       spec.selector.scope.map((t) => [t.project, t.namespace, t.guestCluster]),
     ],
   });
+}
+
+/**
+ * Do both definitions have the same allocatable addresses, range by range (start, end and gateway)?
+ * Then an update changes only scope, priority or description: the fold keeps the pool's tables and
+ * free sets, and every allocation stays allocatable (rule 7).
+ */
+export function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
+  if (a.ranges.length !== b.ranges.length) return false;
+  for (let i = 0; i < a.ranges.length; i++) {
+    const x = a.ranges[i];
+    const y = b.ranges[i];
+    if (x.start !== y.start || x.end !== y.end || x.gateway !== y.gateway) return false;
+  }
+  return true;
 }

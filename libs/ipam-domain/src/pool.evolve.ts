@@ -6,7 +6,7 @@
  */
 import { decodeAddress, decodeV4, lastFormatted, splitV6, V4_BASE, V6_PARTS } from './address.js';
 import { AddressTable } from './address-table.js';
-import { definitionFromSpec, type PoolDefinition } from './pool-spec.js';
+import { definitionFromSpec, sameAddresses } from './pool-spec.js';
 import type { IpamEvent } from './pool.events.js';
 import {
   buildFreeSets,
@@ -189,17 +189,6 @@ function importEntry(
     else unref(state, previous);
   }
   noteHistory(state, rec, pool, i, offset);
-}
-
-/** Do both definitions have the same allocatable addresses, range by range (start, end and gateway)? */
-function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
-  if (a.ranges.length !== b.ranges.length) return false;
-  for (let i = 0; i < a.ranges.length; i++) {
-    const x = a.ranges[i];
-    const y = b.ranges[i];
-    if (x.start !== y.start || x.end !== y.end || x.gateway !== y.gateway) return false;
-  }
-  return true;
 }
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {

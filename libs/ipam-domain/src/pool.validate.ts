@@ -4,7 +4,7 @@
  */
 import { formatAddress } from './address.js';
 import { reject } from './errors.js';
-import type { PoolDefinition, RangeDef } from './pool-spec.js';
+import { sameAddresses, type PoolDefinition, type RangeDef } from './pool-spec.js';
 import { tupleMatches } from './pool.select.js';
 import { allocatedEntries, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
 
@@ -102,7 +102,7 @@ export function validateAgainstOthers(def: PoolDefinition, others: PoolState[]):
 
 /** Rule 7 (update only): every allocated address stays allocatable under the new ranges. */
 export function validateUpdateKeepsAllocations(def: PoolDefinition, current: PoolState): void {
-  if (current.allocatedCount === 0 || keepsEveryRange(def, current)) return;
+  if (current.allocatedCount === 0 || sameAddresses(current.def, def)) return;
   const probe: PoolState = { ...current, def };
   for (const { ip, loadBalancer: lb } of allocatedEntries(current)) {
     const i = rangeIndexOf(probe, ip);
@@ -119,16 +119,6 @@ export function validateUpdateKeepsAllocations(def: PoolDefinition, current: Poo
       );
     }
   }
-}
-
-/**
- * Does the new definition keep every current range as it is (start, end and gateway)? Then every
- * address allocatable now stays allocatable: an edit of scope, priority or description.
- */
-function keepsEveryRange(def: PoolDefinition, current: PoolState): boolean {
-  return current.def.ranges.every((r) =>
-    def.ranges.some((n) => n.start === r.start && n.end === r.end && n.gateway === r.gateway),
-  );
 }
 
 export function otherPools(state: IpamState, name: string): PoolState[] {
