@@ -7,6 +7,7 @@ import { AddressSyntaxError, formatAddress, parseAddress } from './address.js';
 import { IpamError } from './errors.js';
 import {
   describeRequirement,
+  lbKey,
   LoadBalancerRequest,
   parseLoadBalancer,
   parseLoadBalancerRef,
@@ -42,7 +43,7 @@ function lbKeyOf(body: unknown): string {
   const meta = (body as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
   const ns = typeof meta?.namespace === 'string' ? meta.namespace : '';
   const name = typeof meta?.name === 'string' ? meta.name : '';
-  return ns === '' && name === '' ? '' : `${ns}/${name}`;
+  return ns === '' && name === '' ? '' : lbKey(ns, name);
 }
 
 export function decide(command: IpamCommand, state: IpamState): IpamEvent[] {

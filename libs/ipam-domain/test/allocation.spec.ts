@@ -2,7 +2,7 @@
  * semantics.md section 3 (next-fit allocation order), section 4 (history), sticky allocation and the
  * requested address (spec.ip) of section 5.
  */
-import { holdingOf, IpamEvent, V4_BASE } from '../src/index.js';
+import { holdingOf, IpamEvent, lbKey, V4_BASE } from '../src/index.js';
 import { canonical, Commands, given, globalPool, pool, World } from './support.js';
 
 const P24 = globalPool('p', '10.0.0.0/24');
@@ -68,6 +68,22 @@ describe('section 3: allocation order, as given/when/then over events', () => {
     given(created, alloc('default/a', '10.0.0.2', 2))
       .when(cmd.request('default/a'))
       .then(alloc('default/a', '10.0.0.2', cmd.lastSeq));
+  });
+
+  it('a load balancer with long names is one key: its re-request, release and return all find it', () => {
+    // lbKey writes "namespace/name" out flat; the key must still be the same text however it was built
+    const ns = 'team-'.repeat(40);
+    const name = `lb-${'x'.repeat(200)}`;
+    const key = `${ns}/${name}`;
+    expect(lbKey(ns, name)).toBe(key);
+    const w = new World();
+    w.send(w.cmd.createPool(globalPool('g', [{ subnet: '10.0.0.0/24' }])));
+    expect(w.allocate(key).ip).toBe('10.0.0.2');
+    expect(w.allocate(key).ip).toBe('10.0.0.2');
+    expect(w.send(w.cmd.release(key))).toMatchObject({ type: 'IPReleased', data: { loadBalancer: key } });
+    w.allocate('default/other');
+    expect(w.allocate(key)).toMatchObject({ ip: '10.0.0.2', fromHistory: true, loadBalancer: key });
+    expect(holdingOf(w.state, key)).toBeDefined();
   });
 
   it('given a released .2, when a is deleted again, then UnknownLoadBalancer', () => {
