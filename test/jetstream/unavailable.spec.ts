@@ -1,6 +1,6 @@
 /** untilAvailable waits out NATS or JetStream being out of reach, and nothing else. */
 import { NoRespondersError, TimeoutError } from '@nats-io/transport-node';
-import { isUnavailable, untilAvailable } from '../../libs/jetstream/src/index.js';
+import { backoffMs, isUnavailable, untilAvailable } from '../../libs/jetstream/src/index.js';
 
 describe('untilAvailable', () => {
   it('retries timeouts and unanswered requests (also as a cause), with growing waits, until it succeeds', async () => {
@@ -51,5 +51,14 @@ describe('untilAvailable', () => {
       ),
     ).rejects.toBe(timeout);
     expect(calls).toBe(3);
+  });
+});
+
+describe('backoffMs', () => {
+  it('doubles from the first wait and stops at the most', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, 250, 10_000))).toEqual([
+      250, 500, 1000, 2000, 4000, 8000, 10_000,
+    ]);
+    expect(backoffMs(1000, 250, 10_000)).toBe(10_000);
   });
 });

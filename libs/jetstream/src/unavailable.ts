@@ -25,6 +25,11 @@ export interface UntilAvailableOptions {
   maxDelayMs?: number;
 }
 
+/** The wait before retry number `attempt` (1, 2, ...): `firstMs` doubled each time, at most `maxMs`. */
+export function backoffMs(attempt: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(attempt - 1, 16));
+}
+
 /** Runs `attempt` until it succeeds, retrying with backoff while it fails with isUnavailable. */
 export async function untilAvailable<T>(
   attempt: () => Promise<T>,
@@ -37,7 +42,7 @@ export async function untilAvailable<T>(
       return await attempt();
     } catch (e) {
       if (!isUnavailable(e) || opts.stopped?.()) throw e;
-      const delayMs = Math.min(max, first * 2 ** Math.min(n - 1, 16));
+      const delayMs = backoffMs(n, first, max);
       opts.onRetry?.(e, delayMs, n);
       await new Promise((r) => setTimeout(r, delayMs));
     }

@@ -27,7 +27,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { untilAvailable } from '../../jetstream/src/unavailable.js';
+import { backoffMs, untilAvailable } from '../../jetstream/src/unavailable.js';
 import { JetStreamContext, NatsRequestContext } from './jetstream.context.js';
 
 export interface TransportLogger {
@@ -239,7 +239,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       } catch (e) {
         if (this.closing) break;
         failures++;
-        const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+        const delay = backoffMs(failures + 1, 250, 10_000);
         this.o.logger.warn({ err: String(e), retryInMs: delay }, 'reading the stream failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }

@@ -4,7 +4,14 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { poolView } from '../../../../libs/ipam-domain/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AsOfQuery, asOf } from './as-of.query.js';
-import { addressParam, badRequest, lbParam, notFound, poolNameParam } from './http-errors.js';
+import {
+  addressParam,
+  BAD_REQUEST_DOC,
+  badRequest,
+  lbParam,
+  notFound,
+  poolNameParam,
+} from './http-errors.js';
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -20,7 +27,7 @@ export class AuditController {
   @Get('addresses/:ip')
   @ApiOperation({ summary: 'Every holder of an address (with ?at= or ?seq=: the holder then)' })
   @ApiResponse({ status: 200, description: '{ip, holders}: empty when nobody ever held it' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   address(@Param('ip') ip: string, @Query(queryPipe) q: AsOfQuery) {
     const canonical = addressParam(ip);
     const at = asOf(q);
@@ -37,7 +44,7 @@ export class AuditController {
     summary: 'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=)',
   })
   @ApiResponse({ status: 200, description: '{loadBalancer, entries}: empty for one never seen' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   loadBalancer(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -50,7 +57,7 @@ export class AuditController {
   @Get('pools/:name')
   @ApiOperation({ summary: 'A pool with its full status as of ?at= or ?seq= (replayed from the stream)' })
   @ApiResponse({ status: 200, description: 'the pool with its status, and asOfSeq' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 404, description: 'the pool did not exist then' })
   async pool(@Param('name') name: string, @Query(queryPipe) q: AsOfQuery) {
     poolNameParam(name);

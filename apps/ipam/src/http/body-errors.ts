@@ -7,6 +7,9 @@ import type { NextFunction, Request, Response } from 'express';
 /** The largest body the API reads, JSON or YAML. */
 export const BODY_LIMIT = '1mb';
 
+/** The 413 of an operation that takes a body, for the OpenAPI document. */
+export const TOO_LARGE_DOC = `a body over ${BODY_LIMIT}: {code: PayloadTooLarge, reason}`;
+
 interface ParserError {
   type?: unknown;
   status?: unknown;

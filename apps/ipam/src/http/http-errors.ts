@@ -7,6 +7,9 @@ import {
   validatePoolName,
 } from '../../../../libs/ipam-domain/src/index.js';
 
+/** The 400 of every operation that reads a path, query or body, for the OpenAPI document. */
+export const BAD_REQUEST_DOC = 'a bad request: {code: BadRequest, reason}';
+
 /** 400 with what is wrong. */
 export function badRequest(reason: string): BadRequestException {
   return new BadRequestException({ code: 'BadRequest', reason });

@@ -5,7 +5,8 @@ import { holdingOf, loadBalancerView } from '../../../../libs/ipam-domain/src/in
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { LoadBalancerDto } from '../dto/input.dto.js';
 import { validateShape } from '../dto/validate-body.js';
-import { badRequest, lbParam, notFound, rejected } from './http-errors.js';
+import { TOO_LARGE_DOC } from './body-errors.js';
+import { BAD_REQUEST_DOC, badRequest, lbParam, notFound, rejected } from './http-errors.js';
 import { OUTCOME_TIMEOUT_DOC, PublishService, UNAVAILABLE_DOC } from './publish.service.js';
 
 @ApiTags('load balancers')
@@ -19,7 +20,7 @@ export class LoadBalancersController {
   @Get(':namespace/:name')
   @ApiOperation({ summary: 'The address a load balancer holds' })
   @ApiResponse({ status: 200, description: 'its address, pool, mask and gateway' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 404, description: 'it holds no address' })
   get(@Param('namespace') namespace: string, @Param('name') name: string) {
     const key = lbParam(namespace, name);
@@ -35,8 +36,8 @@ export class LoadBalancersController {
     description: 'a LoadBalancer object (annotations, spec.ipPool, spec.ip); metadata is taken from the path',
   })
   @ApiResponse({ status: 200, description: 'the ipam.ip.allocated outcome' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
-  @ApiResponse({ status: 413, description: 'a body over 1 MB' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
+  @ApiResponse({ status: 413, description: TOO_LARGE_DOC })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
   @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
@@ -56,7 +57,7 @@ export class LoadBalancersController {
   @Delete(':namespace/:name')
   @ApiOperation({ summary: 'Release its address (publishes LBDeleted and waits for its outcome)' })
   @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 404, description: 'it holds no address' })
   @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })

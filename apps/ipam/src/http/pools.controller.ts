@@ -7,7 +7,15 @@ import { poolView, poolViews } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { IPPoolDto } from '../dto/input.dto.js';
 import { validateShape } from '../dto/validate-body.js';
-import { addressParam, badRequest, notFound, poolNameParam, rejected } from './http-errors.js';
+import { TOO_LARGE_DOC } from './body-errors.js';
+import {
+  addressParam,
+  BAD_REQUEST_DOC,
+  badRequest,
+  notFound,
+  poolNameParam,
+  rejected,
+} from './http-errors.js';
 import { OUTCOME_TIMEOUT_DOC, PublishService, UNAVAILABLE_DOC } from './publish.service.js';
 
 @ApiTags('pools')
@@ -28,7 +36,7 @@ export class PoolsController {
   @Get('pools/:name')
   @ApiOperation({ summary: 'One pool with its status' })
   @ApiResponse({ status: 200, description: 'the pool with its status' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 404, description: 'no such pool' })
   get(@Param('name') name: string) {
     const pool = this.allocator.state.pools.get(poolNameParam(name));
@@ -44,8 +52,8 @@ export class PoolsController {
   @ApiBody({ description: 'an IPPool object (shared/spec/semantics.md section 1), as JSON or YAML' })
   @ApiResponse({ status: 201, description: 'created' })
   @ApiResponse({ status: 200, description: 'updated (or unchanged)' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
-  @ApiResponse({ status: 413, description: 'a body over 1 MB' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
+  @ApiResponse({ status: 413, description: TOO_LARGE_DOC })
   @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
   @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
@@ -86,7 +94,7 @@ export class PoolsController {
   @Delete('pools/:name')
   @ApiOperation({ summary: 'Delete a pool (publishes PoolDeleted and waits for its outcome)' })
   @ApiResponse({ status: 200, description: 'deleted: the ipam.pool.accepted outcome' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 404, description: 'no such pool' })
   @ApiResponse({ status: 422, description: 'rejected, e.g. PoolInUse' })
   @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
@@ -104,7 +112,7 @@ export class PoolsController {
   @HttpCode(200)
   @ApiOperation({ summary: "Operator's force-release of an address (Harvester's manuallyReleaseIP)" })
   @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
-  @ApiResponse({ status: 400, description: 'a bad request: {code: BadRequest, reason}' })
+  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
   @ApiResponse({ status: 422, description: 'rejected, e.g. AddressNotAllocated' })
   @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
   @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
