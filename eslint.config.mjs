@@ -8,6 +8,12 @@ const frameworkImports = [
   { group: ['rxjs', 'rxjs/*'], message: 'The domain library is pure: no rxjs.' },
 ];
 
+/** Each app stands alone: it may import libraries, never another app (shared code goes into libs/). */
+const appImports = (other) => [
+  { group: [`**/${other}/src/**`, `**/apps/${other}/**`], message: `No app imports another app: move what ${other} and this app share into a library.` },
+];
+const libImports = [{ group: ['**/apps/**'], message: 'A library never imports an app.' }];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**'] },
   js.configs.recommended,
@@ -19,10 +25,13 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
     },
   },
+  { files: ['apps/ipam/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('cli') }] } },
+  { files: ['apps/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('ipam') }] } },
+  { files: ['libs/*/src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: libImports }] } },
   {
     files: ['libs/ipam-domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: frameworkImports }],
+      'no-restricted-imports': ['error', { patterns: [...frameworkImports, ...libImports] }],
       'no-restricted-globals': ['error', { name: 'Date', message: 'decide is deterministic: time comes in with the command.' }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'decide is deterministic.' }],
     },

@@ -36,9 +36,9 @@ import {
   type IpamCommand,
   type IpamState,
 } from '../libs/ipam-domain/src/index.js';
-import { verifyReplay, type StoredEvent } from '../libs/ipam-audit/src/index.js';
+import { verifyReplay } from '../libs/ipam-audit/src/index.js';
 import { ensureIpamStream, EventStore, freePort, startNatsServer } from '../libs/jetstream/src/index.js';
-import { OUTCOME_SUBJECTS, outcomeMsgId } from '../apps/ipam/src/allocator/subjects.js';
+import { OUTCOME_SUBJECTS, outcomeMsgId, type StoredEvent } from '../libs/ipam-contract/src/index.js';
 import { DEFAULT_MAX_BODY_BYTES, serviceCodec, verifyStream } from '../apps/cli/src/commands/replay.js';
 import { check, fmt, fullGc, log, median, prng, report } from './harness.js';
 

@@ -15,7 +15,7 @@ import {
   type ConnectionOptions,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { EVENT_TYPE_BY_SUBJECT } from '../../ipam/src/allocator/subjects.js';
+import { EVENT_TYPE_BY_SUBJECT } from '../../../libs/ipam-contract/src/index.js';
 import { EventStore } from '../../../libs/jetstream/src/event-store.js';
 import { CliError, CliIo } from './io.js';
 import type { GlobalOptions } from './options.js';

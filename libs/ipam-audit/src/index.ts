@@ -1,3 +1,5 @@
-export * from './stored-event.js';
-export * from './audit.projection.js';
-export * from './verify.js';
+/** The audit read model and replay verification (no I/O). */
+export { AuditProjection } from './audit.projection.js';
+export type { Point, Holding, Rejection, LoadBalancerEntry, AsOf } from './audit.projection.js';
+export { verifyReplay, createVerifier } from './verify.js';
+export type { Divergence, VerifyReport, Verifier } from './verify.js';

@@ -11,7 +11,7 @@
  * later ones; the report names the first. Inputs still waiting at the end of the stream are unanswered.
  */
 import { decide, evolve, initialState, IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
-import type { StoredEvent } from './stored-event.js';
+import type { StoredEvent, WireCodec } from '../../ipam-contract/src/index.js';
 
 export interface Divergence {
   /** stream sequence of the input */
@@ -32,13 +32,6 @@ export interface VerifyReport {
   divergences: number;
 }
 
-export interface VerifyCodec {
-  /** null when the subject is not an input */
-  toCommand(event: StoredEvent): IpamCommand | null;
-  /** the domain event type of an outcome subject, or null */
-  eventType(subject: string): IpamEvent['type'] | null;
-  subjectOf(event: IpamEvent): string;
-}
 
 /** The first recorded outcome of an input, as read from the stream. */
 interface Recorded {
@@ -79,7 +72,7 @@ export interface Verifier {
  */
 export async function verifyReplay(
   read: () => AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
-  codec: VerifyCodec,
+  codec: WireCodec,
   onProgress?: (seq: number) => void,
 ): Promise<VerifyReport> {
   const verifier = createVerifier(codec, onProgress);
@@ -93,7 +86,7 @@ export async function verifyReplay(
  * The verification of {@link verifyReplay}, fed event by event: `push` every stored event in stream
  * order, then `finish`. `onProgress(seq)` is called at every 10,000th event pushed.
  */
-export function createVerifier(codec: VerifyCodec, onProgress?: (seq: number) => void): Verifier {
+export function createVerifier(codec: WireCodec, onProgress?: (seq: number) => void): Verifier {
   const state = initialState();
   const report: VerifyReport = {
     inputs: 0,

@@ -7,10 +7,16 @@
  */
 import 'reflect-metadata';
 import { decide, evolve, initialState, IpamEvent, IpamState } from '../../ipam-domain/src/index.js';
-import { inputCommand, serviceCodec } from '../../../apps/ipam/src/allocator/input-command.js';
-import type { InputSubject } from '../../../apps/ipam/src/allocator/subjects.js';
-import { OUTCOME_SUBJECTS, outcomeMsgId } from '../../../apps/ipam/src/allocator/subjects.js';
-import { AuditProjection, StoredEvent, VerifyCodec } from '../src/index.js';
+import {
+  inputCommand,
+  OUTCOME_SUBJECTS,
+  outcomeMsgId,
+  serviceCodec,
+  type InputSubject,
+  type StoredEvent,
+  type WireCodec,
+} from '../../ipam-contract/src/index.js';
+import { AuditProjection } from '../src/index.js';
 import { prng } from '../../../test/support/prng.js';
 
 export const MAX_BYTES = 64 * 1024;
@@ -22,7 +28,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The service's codec, built from its own input decoding and subject mapping. */
-export const codec: VerifyCodec = serviceCodec(MAX_BYTES);
+export const codec: WireCodec = serviceCodec(MAX_BYTES);
 
 export interface InputOptions {
   /** store these bytes as the body instead of JSON.stringify(body) */

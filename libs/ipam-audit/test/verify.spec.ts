@@ -5,7 +5,8 @@
  */
 import { globalPool, lb } from '../../ipam-domain/test/support.js';
 import type { IpamEvent } from '../../ipam-domain/src/index.js';
-import { StoredEvent, verifyReplay } from '../src/index.js';
+import type { StoredEvent } from '../../ipam-contract/src/index.js';
+import { verifyReplay } from '../src/index.js';
 import { bodyOf, codec, MAX_BYTES, mixedStream, StoredStream } from './stream.js';
 
 const clean = mixedStream(3000, 7);

@@ -3,13 +3,9 @@
  * service's own decoding of inputs: inputCommand), comparing each decision with the recorded outcome.
  */
 import 'reflect-metadata';
-import {
-  createVerifier,
-  type VerifyCodec,
-  type VerifyReport,
-} from '../../../../libs/ipam-audit/src/index.js';
+import { createVerifier, type VerifyReport } from '../../../../libs/ipam-audit/src/index.js';
 import type { EventStore } from '../../../../libs/jetstream/src/index.js';
-import { serviceCodec } from '../../../ipam/src/allocator/input-command.js';
+import { serviceCodec, type WireCodec } from '../../../../libs/ipam-contract/src/index.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, printError, UsageError } from '../io.js';
 import { withClient } from '../nats-client.js';
 import { bool, GLOBAL_HELP, noMorePositionals, parseCommand } from '../options.js';
@@ -53,7 +49,7 @@ export { serviceCodec };
 export async function verifyStream(
   store: EventStore,
   toSeq: number,
-  codec: VerifyCodec,
+  codec: WireCodec,
   onProgress?: (seq: number) => void,
 ): Promise<VerifyReport> {
   const verifier = createVerifier(codec);

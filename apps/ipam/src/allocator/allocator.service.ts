@@ -28,7 +28,7 @@ import type { JetStreamContext } from '../../../../libs/nest-jetstream/src/index
 import { IPAM_CONFIG, IPAM_LOGGER, JETSTREAM } from '../tokens.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import type { AppLogger } from '../logging/logger.js';
-import { EVENT_TYPE_BY_SUBJECT, outcomeMsgId, outcomeSubject } from './subjects.js';
+import { EVENT_TYPE_BY_SUBJECT, outcomeMsgId, outcomeSubject } from '../../../../libs/ipam-contract/src/index.js';
 import { AllocatorMetrics } from './allocator.metrics.js';
 
 interface PendingInput {

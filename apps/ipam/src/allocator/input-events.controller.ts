@@ -8,8 +8,8 @@ import { JetStreamContext, OnStreamMessage } from '../../../../libs/nest-jetstre
 import { IPAM_CONFIG } from '../tokens.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { AllocatorService } from './allocator.service.js';
-import { INPUT_SUBJECTS } from './subjects.js';
-import { inputCommand, isInputSubject } from './input-command.js';
+import { INPUT_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
+import { inputCommand, isInputSubject } from '../../../../libs/ipam-contract/src/index.js';
 
 @Controller()
 export class InputEventsController {

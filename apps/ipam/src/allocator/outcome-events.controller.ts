@@ -4,7 +4,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { JetStreamContext, OnStreamMessage } from '../../../../libs/nest-jetstream/src/index.js';
 import { AllocatorService } from './allocator.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { OUTCOME_SUBJECTS } from './subjects.js';
+import { OUTCOME_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
 
 @Controller()
 export class OutcomeEventsController {

@@ -11,9 +11,9 @@ import {
 } from '../../../../libs/ipam-domain/src/index.js';
 import type { AsOf } from '../../../../libs/ipam-audit/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
-import { parseJsonBody } from '../dto/validate-body.js';
+import { parseJsonBody } from '../../../../libs/ipam-contract/src/index.js';
 import { AllocatorService } from './allocator.service.js';
-import { QUERY_SUBJECTS } from './subjects.js';
+import { QUERY_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
 
 const MAX_QUERY_BYTES = 4096;
 

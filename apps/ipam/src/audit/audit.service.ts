@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AsOf, AuditProjection } from '../../../../libs/ipam-audit/src/index.js';
 import { evolve, initialState, IpamEvent, IpamState } from '../../../../libs/ipam-domain/src/index.js';
 import { EventStore } from '../../../../libs/jetstream/src/index.js';
-import { EVENT_TYPE_BY_SUBJECT } from '../allocator/subjects.js';
+import { EVENT_TYPE_BY_SUBJECT } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
 

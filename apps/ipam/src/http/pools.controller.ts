@@ -5,8 +5,8 @@ import type { Response } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { poolView, poolViews } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
-import { IPPoolDto } from '../dto/input.dto.js';
-import { validateShape } from '../dto/validate-body.js';
+import { IPPoolDto } from '../../../../libs/ipam-contract/src/index.js';
+import { validateShape } from '../../../../libs/ipam-contract/src/index.js';
 import { TOO_LARGE_DOC } from './body-errors.js';
 import {
   addressParam,

@@ -6,7 +6,7 @@ import { GatewayTimeoutException, Inject, Injectable, ServiceUnavailableExceptio
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { IpamEvent } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
-import type { InputSubject } from '../allocator/subjects.js';
+import type { InputSubject } from '../../../../libs/ipam-contract/src/index.js';
 import { isUnavailable } from '../../../../libs/jetstream/src/index.js';
 import { JETSTREAM } from '../tokens.js';
 import { ReadinessService } from './readiness.service.js';

@@ -3,8 +3,8 @@
  * (class-validator), then the command. The service and `ipam replay --verify` both use it, so a replay
  * reads every input exactly as the service did.
  */
-import type { IpamCommand } from '../../../../libs/ipam-domain/src/index.js';
-import type { VerifyCodec } from '../../../../libs/ipam-audit/src/index.js';
+import type { IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
+import type { StoredEvent } from './stored-event.js';
 import {
   ImportHistoryDto,
   IPPoolDto,
@@ -12,8 +12,8 @@ import {
   LoadBalancerRefDto,
   PoolRefDto,
   ReleaseAddressDto,
-} from '../dto/input.dto.js';
-import { readBody } from '../dto/validate-body.js';
+} from './input.dto.js';
+import { readBody } from './validate-body.js';
 import { EVENT_TYPE_BY_SUBJECT, INPUT_SUBJECTS, InputSubject, outcomeSubject } from './subjects.js';
 
 const DTOS: Record<InputSubject, new () => object> = {
@@ -87,8 +87,17 @@ export function inputCommand(
   }
 }
 
-/** The service's codec for replay verification: its input decoding and its subject mapping. */
-export function serviceCodec(maxBytes: number): VerifyCodec {
+/** How stored messages map to domain commands and events, and events to subjects. */
+export interface WireCodec {
+  /** null when the subject is not an input */
+  toCommand(event: StoredEvent): IpamCommand | null;
+  /** the domain event type of an outcome subject, or null */
+  eventType(subject: string): IpamEvent['type'] | null;
+  subjectOf(event: IpamEvent): string;
+}
+
+/** The wire codec the service decides with, so a replay reads every input exactly as the service did. */
+export function serviceCodec(maxBytes: number): WireCodec {
   return {
     toCommand: (e) =>
       isInputSubject(e.subject)

@@ -1,7 +1,7 @@
 /**
  * The wire contract's subjects (shared/contract.md) and their mapping to domain commands and events.
  */
-import type { IpamCommandType, IpamEvent, IpamEventType } from '../../../../libs/ipam-domain/src/index.js';
+import type { IpamCommandType, IpamEvent, IpamEventType } from '../../ipam-domain/src/index.js';
 
 export const INPUT_SUBJECTS = {
   'ipam.pool.created': 'CreatePool',

@@ -6,14 +6,14 @@ import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import fc from 'fast-check';
-import { declareFreeText, judged, readBody, validateShape } from '../../apps/ipam/src/dto/validate-body.js';
+import { declareFreeText, judged, readBody, validateShape } from '../src/index.js';
 import {
   IPPoolDto,
   LoadBalancerDto,
   LoadBalancerRefDto,
   PoolRefDto,
   ReleaseAddressDto,
-} from '../../apps/ipam/src/dto/input.dto.js';
+} from '../src/index.js';
 
 const enc = new TextEncoder();
 

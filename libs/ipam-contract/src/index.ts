@@ -1,0 +1,31 @@
+/** The wire contract: subjects, input and outcome bodies, their schemas, and the input codec. */
+export {
+  INPUT_SUBJECTS,
+  OUTCOME_SUBJECTS,
+  EVENT_TYPE_BY_SUBJECT,
+  QUERY_SUBJECTS,
+  outcomeMsgId,
+  outcomeSubject,
+} from './subjects.js';
+export type { InputSubject, OutcomeSubject } from './subjects.js';
+export type { StoredEvent } from './stored-event.js';
+export {
+  PoolMetadataDto,
+  RangeDto,
+  SelectorDto,
+  PoolSpecDto,
+  IPPoolDto,
+  PoolRefDto,
+  LbRefMetadataDto,
+  LbMetadataDto,
+  LbSpecDto,
+  LoadBalancerDto,
+  LoadBalancerRefDto,
+  ReleaseAddressDto,
+  HistoryEntryDto,
+  ImportHistoryDto,
+} from './input.dto.js';
+export { parseJsonBody, judged, validateShape, declareFreeText, readBody } from './validate-body.js';
+export type { BodyResult, FreeTextPaths } from './validate-body.js';
+export { isInputSubject, inputCommand, serviceCodec } from './input-codec.js';
+export type { WireCodec } from './input-codec.js';
