@@ -7,7 +7,7 @@ export {
   outcomeMsgId,
   outcomeSubject,
 } from './subjects.js';
-export type { InputSubject, OutcomeSubject } from './subjects.js';
+export type { InputSubject, OutcomeSubject, QuerySubject } from './subjects.js';
 export type { StoredEvent } from './stored-event.js';
 export {
   PoolMetadataDto,
@@ -29,3 +29,5 @@ export { parseJsonBody, judged, validateShape, declareFreeText, readBody } from 
 export type { BodyResult, FreeTextPaths } from './validate-body.js';
 export { isInputSubject, inputCommand, serviceCodec } from './input-codec.js';
 export type { WireCodec } from './input-codec.js';
+export { SCHEMAS, INPUT_SCHEMAS, OUTCOME_SCHEMAS, QUERY_SCHEMAS } from './schemas.js';
+export type { JsonSchema } from './schemas.js';

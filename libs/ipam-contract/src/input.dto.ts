@@ -4,6 +4,7 @@
  * exists) is the domain's to judge. Unknown fields are allowed (Kubernetes objects carry many).
  */
 import { Type } from 'class-transformer';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { declareFreeText } from './validate-body.js';
 import {
   IsArray,
@@ -56,6 +57,29 @@ class StringMapConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/** One scope tuple as it may arrive: missing fields are "", `cluster` is another spelling of `guestCluster`. */
+export class ScopeTupleInputDto {
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ type: ['string', 'null'] })
+  project?: string;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ type: ['string', 'null'] })
+  namespace?: string;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ type: ['string', 'null'] })
+  guestCluster?: string;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ type: ['string', 'null'], description: 'the doc page spelling of guestCluster' })
+  cluster?: string;
+}
+
 export class PoolMetadataDto {
   @IsString()
   @IsNotEmpty()
@@ -92,6 +116,14 @@ export class SelectorDto {
 
   @IsOptional()
   @Validate(ScopeConstraint)
+  @JSONSchema({
+    description:
+      'a list of scope tuples (or one tuple); a pool matches when any tuple matches; "*" is the wildcard',
+    oneOf: [
+      { type: 'array', items: { $ref: '#/components/schemas/ScopeTupleInput' } },
+      { $ref: '#/components/schemas/ScopeTupleInput' },
+    ],
+  })
   scope?: unknown;
 }
 
@@ -154,6 +186,12 @@ export class LbRefMetadataDto {
 export class LbMetadataDto extends LbRefMetadataDto {
   @IsOptional()
   @Validate(StringMapConstraint)
+  @JSONSchema({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'loadbalancer.harvesterhci.io/network, .../project, .../namespace, .../cluster select the pool',
+  })
   annotations?: Record<string, string>;
 }
 

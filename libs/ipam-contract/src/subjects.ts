@@ -1,5 +1,5 @@
 /**
- * The wire contract's subjects (shared/contract.md) and their mapping to domain commands and events.
+ * The wire contract's subjects (docs/contract.md) and their mapping to domain commands and events.
  */
 import type { IpamCommandType, IpamEvent, IpamEventType } from '../../ipam-domain/src/index.js';
 
@@ -33,7 +33,6 @@ export const EVENT_TYPE_BY_SUBJECT: Record<string, IpamEventType> = Object.fromE
   Object.entries(OUTCOME_SUBJECTS).map(([type, subject]) => [subject, type as IpamEventType]),
 );
 
-
 export const QUERY_SUBJECTS = {
   pools: 'ipam.query.pools',
   pool: 'ipam.query.pool',
@@ -43,6 +42,7 @@ export const QUERY_SUBJECTS = {
   auditLoadBalancer: 'ipam.query.audit.lb',
 } as const;
 
+export type QuerySubject = (typeof QUERY_SUBJECTS)[keyof typeof QUERY_SUBJECTS];
 
 /** Nats-Msg-Id of the outcome of the input at `seq`: the same on every instance and every retry. */
 export function outcomeMsgId(stream: string, seq: number): string {
