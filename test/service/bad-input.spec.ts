@@ -83,6 +83,13 @@ const goodPool = (name: string) => ({
   spec: { ranges: [{ subnet: '10.50.0.0/24' }], selector: { scope: { namespace: name } } },
 });
 
+/** Arrays nested `levels` deep around one number: [[...[1]...]]. */
+function nested(levels: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+}
+
 type Case = [what: string, subject: string, data: Uint8Array, reason: RegExp, name?: string];
 
 const cases: Case[] = [
@@ -152,6 +159,21 @@ const cases: Case[] = [
     json({ ...goodPool('too-big'), spec: { ...goodPool('x').spec, description: 'd'.repeat(2 * LIMIT) } }),
     /1024/,
   ],
+  // nested deeper than 64 levels (the body is level 1): refused before class-validator recurses into it
+  [
+    'a field nested 65 levels deep',
+    'ipam.lb.requested',
+    json({ ...loadBalancer('deep', 'arrays'), extra: nested(64) }),
+    /deeper than 64 levels/,
+    'deep/arrays',
+  ],
+  [
+    'scope nested 65 levels deep',
+    'ipam.pool.created',
+    json({ ...goodPool('deep-scope'), spec: { ...goodPool('x').spec, selector: { scope: nested(62) } } }),
+    /deeper than 64 levels/,
+    'deep-scope',
+  ],
   // not UTF-8
   [
     'not UTF-8',
@@ -184,6 +206,19 @@ describe('bad input is answered with InvalidEvent, and the next event is still s
     expect(typeof who).toBe('string');
     if (name !== undefined) expect(who).toBe(name);
     await expectStillServed();
+  });
+});
+
+describe('nesting', () => {
+  it('a body nested exactly 64 levels deep is read as usual (an unknown field is no error)', async () => {
+    // the body is level 1, the arrays of `extra` levels 2 to 64
+    const { seq } = await publish(
+      'ipam.lb.requested',
+      json({ ...loadBalancer('deep', 'at-limit'), extra: nested(63) }),
+    );
+    const o = await audit.waitForOutcome(seq);
+    expect(o.subject).toBe('ipam.ip.allocated');
+    expect(o.body.loadBalancer).toBe('deep/at-limit');
   });
 });
 

@@ -25,9 +25,35 @@ export {
   HistoryEntryDto,
   ImportHistoryDto,
 } from './input.dto.js';
-export { parseJsonBody, judged, validateShape, declareFreeText, readBody } from './validate-body.js';
+export {
+  MAX_BODY_DEPTH,
+  nestedDeeperThan,
+  TOO_DEEP_REASON,
+  parseJsonBody,
+  judged,
+  validateShape,
+  declareFreeText,
+  readBody,
+} from './validate-body.js';
 export type { BodyResult, FreeTextPaths } from './validate-body.js';
 export { isInputSubject, inputCommand, serviceCodec } from './input-codec.js';
 export type { WireCodec } from './input-codec.js';
 export { SCHEMAS, INPUT_SCHEMAS, OUTCOME_SCHEMAS, QUERY_SCHEMAS } from './schemas.js';
 export type { JsonSchema } from './schemas.js';
+/** What outcomes and query replies carry, for clients (the domain's types are the wire bodies). */
+export type {
+  ErrorCode,
+  Causation,
+  PoolAcceptedData,
+  PoolRejectedData,
+  IPAllocatedData,
+  LBRejectedData,
+  IPReleasedData,
+  HistoryImportedData,
+  AddressRejectedData,
+  IpamEvent,
+  IpamEventType,
+  IPPoolView,
+  LoadBalancerView,
+} from '../../ipam-domain/src/index.js';
+export type { Point, Holding, Rejection, LoadBalancerEntry } from '../../ipam-audit/src/index.js';

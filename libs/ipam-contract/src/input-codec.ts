@@ -48,7 +48,38 @@ function nameFor(subject: InputSubject, value: unknown): string {
   return typeof ns === 'string' && typeof name === 'string' ? `${ns}/${name}` : '';
 }
 
+function targetOf(subject: InputSubject): 'pool' | 'ip' | 'lb' {
+  return subject.startsWith('ipam.pool.') ? 'pool' : subject.startsWith('ipam.ip.') ? 'ip' : 'lb';
+}
+
+/**
+ * The command of a stored input. Never throws: a body that cannot be read is an InvalidEvent rejection,
+ * and a failure of the decoding itself (a bug) an InternalError one, so every input still gets its
+ * outcome and a replay goes on past it.
+ */
 export function inputCommand(
+  subject: InputSubject,
+  data: Uint8Array,
+  meta: { seq: number; id: string | null },
+  maxBytes: number,
+): IpamCommand {
+  try {
+    return decodeInput(subject, data, meta, maxBytes);
+  } catch (e) {
+    return {
+      type: 'RejectInput',
+      data: {
+        target: targetOf(subject),
+        name: '',
+        code: 'InternalError',
+        reason: `${subject}: the body could not be decoded (${String(e)}).`,
+      },
+      meta,
+    };
+  }
+}
+
+function decodeInput(
   subject: InputSubject,
   data: Uint8Array,
   meta: { seq: number; id: string | null },
@@ -67,7 +98,7 @@ export function inputCommand(
     return {
       type: 'RejectInput',
       data: {
-        target: subject.startsWith('ipam.pool.') ? 'pool' : subject.startsWith('ipam.ip.') ? 'ip' : 'lb',
+        target: targetOf(subject),
         name: nameFor(subject, parsed),
         reason: `${subject}: ${body.reason}.`,
       },

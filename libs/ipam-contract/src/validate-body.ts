@@ -28,6 +28,39 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   return out;
 }
 
+/**
+ * Bodies nested deeper than this are refused before any validation: class-validator recurses once per
+ * level, and a 3 KB body of nested arrays would overflow the stack.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * Whether `value` nests objects and arrays deeper than `limit` levels (the body itself is level 1).
+ * Iterative, so any depth can be measured; it stops at the first container past the limit.
+ */
+export function nestedDeeperThan(value: unknown, limit: number = MAX_BODY_DEPTH): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object;
+    const depth = depths.pop() as number;
+    if (depth > limit) return true;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < children.length; i++) {
+      const c: unknown = children[i];
+      if (typeof c === 'object' && c !== null) {
+        nodes.push(c);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/** The reason given for a body nested deeper than MAX_BODY_DEPTH. */
+export const TOO_DEEP_REASON = `the body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels`;
+
 export function parseJsonBody(data: Uint8Array, maxBytes: number): BodyResult {
   const parsed = parseJsonText(data, maxBytes);
   return parsed.ok ? { ok: true, value: parsed.value } : parsed;
@@ -59,6 +92,9 @@ function parseJsonText(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'the body must be a JSON object' };
   }
+  if (nestedDeeperThan(value)) {
+    return { ok: false, reason: TOO_DEEP_REASON };
+  }
   return { ok: true, value: value as Record<string, unknown>, text };
 }
 
@@ -73,6 +109,7 @@ export function validateShape<T extends object>(
   dto: new () => T,
   value: Record<string, unknown>,
 ): string | null {
+  if (nestedDeeperThan(value)) return TOO_DEEP_REASON;
   judgedCount++;
   const errors = validateSync(plainToInstance(dto, value) as object, {
     forbidUnknownValues: false,

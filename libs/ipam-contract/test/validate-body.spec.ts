@@ -6,7 +6,16 @@ import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import fc from 'fast-check';
-import { declareFreeText, judged, readBody, validateShape } from '../src/index.js';
+import {
+  declareFreeText,
+  inputCommand,
+  judged,
+  MAX_BODY_DEPTH,
+  nestedDeeperThan,
+  readBody,
+  TOO_DEEP_REASON,
+  validateShape,
+} from '../src/index.js';
 import {
   IPPoolDto,
   LoadBalancerDto,
@@ -222,5 +231,49 @@ describe('readBody', () => {
     );
     expect(empty.ok ? '' : empty.reason).toContain('metadata.name should not be empty');
     expect(judged() - before).toBe(2);
+  });
+});
+
+describe('nesting', () => {
+  const nested = (levels: number): unknown => {
+    let v: unknown = 'x';
+    for (let i = 0; i < levels; i++) v = i % 2 === 0 ? [v] : { k: v };
+    return v;
+  };
+  const lb = (extra: unknown) => ({ metadata: { namespace: 'deep', name: 'lb' }, extra });
+
+  it('counts the body as level 1 and each object or array inside as one more', () => {
+    expect(nestedDeeperThan({}, 1)).toBe(false);
+    expect(nestedDeeperThan({ a: [] }, 1)).toBe(true);
+    expect(nestedDeeperThan({ a: 1, b: 'text' }, 1)).toBe(false);
+    expect(nestedDeeperThan(lb(nested(63)), 64)).toBe(false);
+    expect(nestedDeeperThan(lb(nested(64)), 64)).toBe(true);
+    expect(nestedDeeperThan('text', 0)).toBe(false);
+  });
+
+  it(`refuses a body deeper than ${MAX_BODY_DEPTH} levels before class-validator sees it`, () => {
+    const before = judged();
+    const r = readBody(enc.encode(JSON.stringify(lb(nested(64)))), 65536, LoadBalancerDto);
+    expect(r).toEqual({ ok: false, reason: TOO_DEEP_REASON });
+    expect(judged()).toBe(before);
+    expect(readBody(enc.encode(JSON.stringify(lb(nested(63)))), 65536, LoadBalancerDto).ok).toBe(true);
+  });
+
+  it('answers 1,500 nested arrays in a 3 KB body with a reason, where class-validator overflowed the stack', () => {
+    const text = `{"metadata":{"namespace":"a","name":"b"},"spec":{"ip":${'['.repeat(1500)}${']'.repeat(1500)}}}`;
+    expect(readBody(enc.encode(text), 65536, LoadBalancerDto)).toEqual({
+      ok: false,
+      reason: TOO_DEEP_REASON,
+    });
+    expect(validateShape(LoadBalancerDto, JSON.parse(text))).toBe(TOO_DEEP_REASON);
+    const objects = `{"metadata":{"namespace":"a","name":"b"},"spec":{"ip":${'{"a":'.repeat(1500)}1${'}'.repeat(1500)}}}`;
+    expect(validateShape(LoadBalancerDto, JSON.parse(objects))).toBe(TOO_DEEP_REASON);
+  });
+
+  it('gives every input with a body that cannot be decoded an outcome, never an exception', () => {
+    const text = `{"metadata":{"namespace":"a","name":"b"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const c = inputCommand('ipam.lb.requested', enc.encode(text), { seq: 9, id: null }, 1 << 20);
+    expect(c).toMatchObject({ type: 'RejectInput', data: { target: 'lb', name: 'a/b' } });
+    expect(c.type === 'RejectInput' && c.data.reason).toMatch(/^ipam\.lb\.requested: the body /);
   });
 });
