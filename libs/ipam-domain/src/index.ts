@@ -48,6 +48,7 @@ export {
   sameAddresses,
 } from './pool-spec.js';
 export type { RangeSpec, ScopeTuple, PoolSpec, IPPoolInput, RangeDef, PoolDefinition } from './pool-spec.js';
+export { unknownPoolFields, unknownFieldWarning, MAX_NAMED_UNKNOWN_FIELDS } from './pool.unknown-fields.js';
 export type { CommandMeta, IpamCommand, IpamCommandType } from './pool.commands.js';
 export type {
   Causation,
@@ -103,5 +104,6 @@ export type {
   KubeVipRecords,
   MigratedPool,
   MigrationProblem,
+  MigrationWarning,
   MigrationPlan,
 } from './vip-pools.migrate.js';

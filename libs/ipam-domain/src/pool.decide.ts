@@ -27,7 +27,8 @@ import {
   rangeIndexOf,
 } from './pool.state.js';
 import { otherPools, validateAgainstOthers, validateUpdateKeepsAllocations } from './pool.validate.js';
-import { canonicalSpecKey, parsePool, validatePoolName } from './pool-spec.js';
+import { canonicalSpecKey, parsePool, PoolSpec, validatePoolName } from './pool-spec.js';
+import { unknownPoolFields } from './pool.unknown-fields.js';
 
 function causation(meta: CommandMeta): Causation {
   return { causationSeq: meta.seq, causationId: meta.id };
@@ -148,10 +149,7 @@ function createPool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const existing = state.pools.get(def.name);
   if (existing) {
     if (canonicalSpecKey(existing.def.spec) === canonicalSpecKey(def.spec)) {
-      return {
-        type: 'PoolAccepted',
-        data: { name: def.name, change: 'created', spec: existing.def.spec, ...c },
-      };
+      return poolAccepted(def.name, 'created', existing.def.spec, body, c);
     }
     throw new IpamError(
       'PoolExists',
@@ -159,7 +157,7 @@ function createPool(body: unknown, state: IpamState, c: Causation): IpamEvent {
     );
   }
   validateAgainstOthers(def, otherPools(state, def.name));
-  return { type: 'PoolAccepted', data: { name: def.name, change: 'created', spec: def.spec, ...c } };
+  return poolAccepted(def.name, 'created', def.spec, body, c);
 }
 
 function updatePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
@@ -173,7 +171,26 @@ function updatePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
   }
   validateAgainstOthers(def, otherPools(state, def.name));
   validateUpdateKeepsAllocations(def, current);
-  return { type: 'PoolAccepted', data: { name: def.name, change: 'updated', spec: def.spec, ...c } };
+  return poolAccepted(def.name, 'updated', def.spec, body, c);
+}
+
+/**
+ * A create or update that took effect, naming the unknown fields of its body that were dropped
+ * (section 9). `warnings` is left out when there are none, so such an outcome reads, byte for byte, as
+ * it did before warnings existed: replay verification compares outcome texts.
+ */
+function poolAccepted(
+  name: string,
+  change: 'created' | 'updated',
+  spec: PoolSpec,
+  body: unknown,
+  c: Causation,
+): IpamEvent {
+  const warnings = unknownPoolFields(body);
+  return {
+    type: 'PoolAccepted',
+    data: { name, change, spec, ...(warnings.length > 0 ? { warnings } : {}), ...c },
+  };
 }
 
 function deletePool(body: unknown, state: IpamState, c: Causation): IpamEvent {

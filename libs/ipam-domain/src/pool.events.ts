@@ -17,6 +17,11 @@ export interface PoolAcceptedData extends Causation {
   change: 'created' | 'updated' | 'deleted';
   /** the canonical spec in force after this change (absent for deleted); an addition to the contract */
   spec?: PoolSpec;
+  /**
+   * the unknown fields of the pool object that were dropped (section 9), one sentence each:
+   * `unknown field "spec.ranges[0].type" was dropped`; absent when there are none (an addition)
+   */
+  warnings?: string[];
 }
 
 export interface PoolRejectedData extends Causation {

@@ -37,24 +37,41 @@ export interface MigrationProblem {
   problem: string;
 }
 
+/** Something migrated otherwise than written (a reversed range, swapped); nothing was left out. */
+export interface MigrationWarning {
+  /** `setting <key>: <item>` */
+  entry: string;
+  warning: string;
+}
+
 export interface MigrationPlan {
   pools: MigratedPool[];
   /** history entries to import, by pool */
   history: Array<{ ipPool: string; entries: Array<{ ip: string; loadBalancer: string }> }>;
   problems: MigrationProblem[];
+  warnings: MigrationWarning[];
   /** allocatable addresses per pool, for the report */
   totals: Record<string, string>;
 }
 
+/**
+ * A reversed range (`172.16.4.10-172.16.3.1`) means the addresses between its ends: Harvester's converter
+ * swaps the ends, and so do we, so a setting that worked there migrates whole (with a warning).
+ */
+function inOrder(first: string, second: string): { startText: string; endText: string; swapped: boolean } {
+  const swapped = parseAddress(first) > parseAddress(second);
+  return swapped
+    ? { startText: second, endText: first, swapped }
+    : { startText: first, endText: second, swapped };
+}
+
+/** The subnet of a range `a-b` with a <= b: the smallest common prefix that makes both ends valid. */
 function rangeSubnet(
   startText: string,
   endText: string,
 ): { subnet: string; rangeStart: string; rangeEnd: string } {
   const a = parseAddress(startText);
   const b = parseAddress(endText);
-  if (familyOf(a) !== familyOf(b))
-    throw new IpamError('InvalidRange', `${startText} and ${endText} are of different families`);
-  if (a > b) throw new IpamError('InvalidRange', `${startText} is after ${endText}`);
   let cidr = commonPrefix(a, b);
   // Deviation from Harvester: widen the subnet until neither end is its network (or IPv4 broadcast) address.
   const invalid = () =>
@@ -67,7 +84,7 @@ function rangeSubnet(
 }
 
 export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): MigrationPlan {
-  const plan: MigrationPlan = { pools: [], history: [], problems: [], totals: {} };
+  const plan: MigrationPlan = { pools: [], history: [], problems: [], warnings: [], totals: {} };
   if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) {
     plan.problems.push({
       entry: 'setting',
@@ -98,6 +115,7 @@ export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): 
       continue;
     }
     const ranges: MigratedPool['spec']['ranges'] = [];
+    const warnings: MigrationWarning[] = [];
     for (const item of items) {
       try {
         if (item.includes('/')) {
@@ -106,7 +124,18 @@ export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): 
         } else {
           const parts = item.split('-');
           if (parts.length !== 2) throw new IpamError('InvalidRange', 'write a range as start-end');
-          ranges.push(rangeSubnet(parts[0].trim(), parts[1].trim()));
+          const first = parts[0].trim();
+          const second = parts[1].trim();
+          if (familyOf(parseAddress(first)) !== familyOf(parseAddress(second)))
+            throw new IpamError('InvalidRange', `${first} and ${second} are of different families`);
+          const { startText, endText, swapped } = inOrder(first, second);
+          ranges.push(rangeSubnet(startText, endText));
+          if (swapped) {
+            warnings.push({
+              entry: `setting ${key}: ${item}`,
+              warning: `the range is reversed; migrated as ${startText}-${endText}, as Harvester's converter does`,
+            });
+          }
         }
       } catch (e) {
         if (e instanceof IpamError || e instanceof AddressSyntaxError) {
@@ -136,6 +165,7 @@ export function planVipPoolsMigration(setting: unknown, kubeVip: unknown = {}): 
       const def = parsePool(pool);
       defs.set(key, def);
       plan.pools.push(pool);
+      plan.warnings.push(...warnings);
       plan.totals[key] = def.total.toString();
     } catch (e) {
       if (e instanceof IpamError) {
