@@ -34,7 +34,8 @@ class ScopeConstraint implements ValidatorConstraintInterface {
         typeof t === 'object' &&
         t !== null &&
         !Array.isArray(t) &&
-        Object.entries(t).every(([k, v]) => SCOPE_KEYS.includes(k) && (v === null || typeof v === 'string')),
+        // a key it does not know is the domain's to drop with a warning (semantics section 9)
+        Object.entries(t).every(([k, v]) => !SCOPE_KEYS.includes(k) || v === null || typeof v === 'string'),
     );
   }
   defaultMessage(args: ValidationArguments): string {
