@@ -1,5 +1,5 @@
 /**
- * `ipam migrate vip-pools` with the worked examples of spec/semantics.md section 8.
+ * `ipam migrate vip-pools` with the worked examples of docs/semantics.md section 8.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

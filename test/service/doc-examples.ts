@@ -1,5 +1,5 @@
 /**
- * The four IPPool examples of the Harvester "IP Pool" doc page (spec/harvester-ip-pool.md), as JSON,
+ * The four IPPool examples of the Harvester "IP Pool" doc page (docs.harvesterhci.io), as JSON,
  * exactly as the YAML there: the doc page's apiVersion, `scope` as a single object, `cluster` for the
  * guest cluster.
  */
