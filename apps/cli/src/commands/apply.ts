@@ -3,7 +3,12 @@
  * that name (ipam.query.pool)? With the identical canonical spec: `unchanged`, nothing published.
  * Otherwise PoolCreated or PoolUpdated is published and its outcome awaited.
  */
-import { canonicalSpecKey, IpamError, parsePool } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  canonicalSpecKey,
+  IpamError,
+  parsePool,
+  unknownPoolFields,
+} from '../../../../libs/ipam-domain/src/index.js';
 import { readSource, parseDocuments, SourceObject } from '../documents.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, UsageError } from '../io.js';
 import { IpamClient, isQueryError, withClient, type Outcome } from '../nats-client.js';
@@ -16,14 +21,15 @@ documents separated by ---) or JSON (an object, an array, or {"items": [...]}); 
 A pool that exists with the identical spec is left unchanged; otherwise PoolCreated or PoolUpdated is
 published and its outcome awaited. Prints one line per pool:
   ippool/NAME created | updated | unchanged | rejected: CODE: reason
-Exits 1 if any pool was rejected.
+Fields an IPPool does not have are dropped; each is named in a "Warning: ..." line on stderr before
+its pool's line (docs/semantics.md). Exits 1 if any pool was rejected.
 
 Options:
   -f, --filename FILE  file to apply (repeatable; - for stdin)
 ${GLOBAL_HELP}`;
 
 export type ApplyResult =
-  | { name: string; result: 'created' | 'updated' | 'unchanged'; seq?: number }
+  | { name: string; result: 'created' | 'updated' | 'unchanged'; seq?: number; warnings?: string[] }
   | { name: string; result: 'rejected'; code: string; reason: string; seq?: number };
 
 const POOL_QUERY = 'ipam.query.pool';
@@ -39,7 +45,8 @@ export function resultLine(r: ApplyResult): string {
 export function poolOutcomeResult(name: string, outcome: Outcome, seq: number): ApplyResult {
   const b = outcome.body as { change?: unknown; code?: unknown; reason?: unknown; name?: unknown };
   if (outcome.subject === 'ipam.pool.accepted') {
-    return { name, result: b.change === 'updated' ? 'updated' : 'created', seq };
+    const result = b.change === 'updated' ? 'updated' : 'created';
+    return { name, result, seq, ...warningsOf((b as { warnings?: unknown }).warnings) };
   }
   if (outcome.subject === 'ipam.pool.rejected') {
     return {
@@ -57,6 +64,11 @@ export function poolOutcomeResult(name: string, outcome: Outcome, seq: number): 
     reason: `the service answered ${outcome.subject}`,
     seq,
   };
+}
+
+/** The `warnings` of an outcome (or of the local check), when there are any. */
+function warningsOf(list: unknown): { warnings?: string[] } {
+  return Array.isArray(list) && list.length > 0 ? { warnings: list.map(String) } : {};
 }
 
 function nameOf(value: unknown, where: string): string {
@@ -106,7 +118,7 @@ export async function applyPool(client: IpamClient, source: SourceObject): Promi
     try {
       const current = parsePool({ metadata: { name: local.name }, spec: existing.spec });
       if (canonicalSpecKey(current.spec) === canonicalSpecKey(local.spec))
-        return { name: local.name, result: 'unchanged' };
+        return { name: local.name, result: 'unchanged', ...warningsOf(unknownPoolFields(body)) };
     } catch (e) {
       if (!(e instanceof IpamError)) throw e;
     }
@@ -141,6 +153,7 @@ export async function applyCommand(args: string[], io: CliIo): Promise<number> {
         rejected++;
         println(io.stderr, resultLine(r));
       } else {
+        for (const w of r.warnings ?? []) println(io.stderr, `Warning: ${w}`);
         println(io.stdout, resultLine(r));
       }
     }

@@ -22,6 +22,8 @@ a history entry, so the load balancer gets its old address back.
 Prints the plan (pools with their totals, history entries) and every entry that cannot be migrated and
 why. Without --dry-run it then publishes PoolCreated for each pool and the history of each pool
 (ipam.pool.historyimported), waiting for every outcome. Exits 1 if anything could not be migrated.
+A range written backwards (end before start) is swapped, as Harvester's converter does, with a
+"Warning: ..." line on stderr.
 
 Options:
   --setting FILE            the vip-pools setting (JSON or YAML; - for stdin)
@@ -133,6 +135,7 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
   const plan = planVipPoolsMigration(setting, kubeVip);
   println(io.stdout, formatPlan(plan));
   println(io.stdout);
+  for (const w of plan.warnings) println(io.stderr, `Warning: ${w.entry}: ${w.warning}`);
   let failures = plan.problems.length;
   if (bool(p.values, 'dry-run')) {
     println(io.stdout, 'Dry run: nothing was published.');

@@ -88,7 +88,9 @@ export class PoolsController {
     if (outcome.type !== 'PoolAccepted') throw rejected({ ...(outcome.data as object), seq });
     const current = this.allocator.state.pools.get(name);
     res.status(existed ? 200 : 201);
-    return current ? poolView(current) : { name };
+    // the unknown fields that were dropped (docs/semantics.md), as the outcome names them
+    const { warnings } = outcome.data;
+    return { ...(current ? poolView(current) : { name }), ...(warnings ? { warnings } : {}) };
   }
 
   @Delete('pools/:name')
