@@ -233,10 +233,11 @@ const OUTCOME_HEADERS = {
   properties: {
     'Nats-Msg-Id': {
       type: 'string',
-      pattern: '^.+:outcome:[0-9]+$',
+      pattern: '^.+:outcome:[0-9]+(:r[0-9]+)?$',
       description:
         '`<stream>:outcome:<causationSeq>`, the same on every instance and every retry, so no input is ' +
-        'ever answered twice within the duplicate window.',
+        'ever answered twice within the duplicate window; `<stream>:outcome:<causationSeq>:r<n>` when ' +
+        "a refused outcome (forged, or another build's) had taken that id first.",
     },
   },
 };

@@ -259,7 +259,7 @@ describe('docs/asyncapi.yaml', () => {
     for (const s of QUERIES) expect([s, actionOn(s)]).toEqual([s, ['receive']]);
   });
 
-  it("documents the Nats-Msg-Id header: the publisher's on inputs, <stream>:outcome:<seq> on outcomes", () => {
+  it("documents the Nats-Msg-Id header: the publisher's on inputs, <stream>:outcome:<seq>[:r<n>] on outcomes", () => {
     for (const s of INPUTS) {
       const message = at<RawMessage>(Object.values(channelOf(s)[1].messages)[0]);
       expect(Object.keys(message.headers?.properties ?? {})).toEqual(['Nats-Msg-Id']);
@@ -269,6 +269,7 @@ describe('docs/asyncapi.yaml', () => {
       expect(message.headers?.required).toEqual(['Nats-Msg-Id']);
       const pattern = new RegExp(message.headers?.properties?.['Nats-Msg-Id'].pattern ?? '^$');
       expect(pattern.test(outcomeMsgId('IPAM', 7))).toBe(true);
+      expect(pattern.test(`${outcomeMsgId('IPAM', 7)}:r2`)).toBe(true);
       expect(pattern.test('client-chosen-id')).toBe(false);
     }
   });
