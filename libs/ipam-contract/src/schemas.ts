@@ -36,12 +36,20 @@ function generate(): Record<string, JsonSchema> {
 /**
  * A field described by its own `oneOf` (a custom validator's, a nullable nested object's) is that
  * schema alone, without the reference the generator adds beside it (for a custom validator, to a
- * class that is no schema).
+ * class that is no schema). A reference with words beside it becomes `allOf: [reference]`: draft-07
+ * readers (AsyncAPI) ignore whatever stands beside a `$ref`.
  */
 function tidy(schema: JsonSchema, all: Record<string, JsonSchema>): JsonSchema {
-  for (const p of Object.values((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [key, p] of Object.entries(props)) {
     const ref = typeof p.$ref === 'string' ? p.$ref.slice(PREFIX.length) : null;
-    if (ref !== null && (p.oneOf !== undefined || !(ref in all))) delete p.$ref;
+    if (ref === null) continue;
+    if (p.oneOf !== undefined || !(ref in all)) {
+      delete p.$ref;
+      continue;
+    }
+    const { $ref, type: _type, ...beside } = p;
+    props[key] = Object.keys(beside).length === 0 ? { $ref } : { allOf: [{ $ref }], ...beside };
   }
   return schema;
 }

@@ -9,9 +9,10 @@ import {
   parsePool,
   unknownPoolFields,
 } from '../../../../libs/ipam-domain/src/index.js';
+import { QUERY_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
 import { readSource, parseDocuments, SourceObject } from '../documents.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, UsageError } from '../io.js';
-import { IpamClient, isQueryError, withClient, type Outcome } from '../nats-client.js';
+import { CliClient, isQueryError, withClient, type Outcome } from '../nats-client.js';
 import { GLOBAL_HELP, noMorePositionals, parseCommand, strs } from '../options.js';
 
 export const APPLY_USAGE = `Usage: ipam apply -f FILE [-f FILE ...]
@@ -32,7 +33,7 @@ export type ApplyResult =
   | { name: string; result: 'created' | 'updated' | 'unchanged'; seq?: number; warnings?: string[] }
   | { name: string; result: 'rejected'; code: string; reason: string; seq?: number };
 
-const POOL_QUERY = 'ipam.query.pool';
+const POOL_QUERY = QUERY_SUBJECTS.pool;
 
 /** The line printed for a result (rejections go to stderr). */
 export function resultLine(r: ApplyResult): string {
@@ -77,7 +78,7 @@ function nameOf(value: unknown, where: string): string {
 }
 
 /** Applies one object; never throws for a rejection, only for failures talking to NATS. */
-export async function applyPool(client: IpamClient, source: SourceObject): Promise<ApplyResult> {
+export async function applyPool(client: CliClient, source: SourceObject): Promise<ApplyResult> {
   const { value, where } = source;
   const name = nameOf(value, where);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -105,8 +106,8 @@ export async function applyPool(client: IpamClient, source: SourceObject): Promi
     if (e instanceof IpamError) return { name, result: 'rejected', code: e.code, reason: e.reason };
     throw e;
   }
-  const existing = await client.request<{ spec?: unknown }>(POOL_QUERY, { name: local.name });
-  let subject = 'ipam.pool.created';
+  const existing = await client.query('pool', { name: local.name });
+  let subject: 'ipam.pool.created' | 'ipam.pool.updated' = 'ipam.pool.created';
   if (isQueryError(existing)) {
     if (existing.error.code !== 'UnknownPool') {
       throw new CliError(

@@ -114,10 +114,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
       throw e;
     }
     return withClient(p.global, io, async (client) => {
-      const reply = await client.request<{ ip: string; holders: Holding[] }>('ipam.query.audit.address', {
-        ip,
-        ...at,
-      });
+      const reply = await client.query('auditAddress', { ip, ...at });
       if (isQueryError(reply))
         throw new CliError(`ipam.query.audit.address: ${reply.error.code}: ${reply.error.reason}`);
       if (format === 'json') printStructured(io, 'json', reply);
@@ -132,14 +129,11 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   if (kind === 'lb' || kind === 'loadbalancer') {
     const lb = parseLbKey(target, 'audit');
     return withClient(p.global, io, async (client) => {
-      const reply = await client.request<{ loadBalancer: string; entries: LoadBalancerEntry[] }>(
-        'ipam.query.audit.lb',
-        {
-          namespace: lb.namespace,
-          name: lb.name,
-          ...at,
-        },
-      );
+      const reply = await client.query('auditLoadBalancer', {
+        namespace: lb.namespace,
+        name: lb.name,
+        ...at,
+      });
       if (isQueryError(reply))
         throw new CliError(`ipam.query.audit.lb: ${reply.error.code}: ${reply.error.reason}`);
       if (format === 'json') printStructured(io, 'json', reply);

@@ -30,18 +30,17 @@ export async function deleteCommand(args: string[], io: CliIo): Promise<number> 
   return withClient(p.global, io, async (client) => {
     let failed = 0;
     for (const name of names) {
-      const existing = await client.request('ipam.query.pool', { name });
+      const existing = await client.query('pool', { name });
       if (isQueryError(existing) && existing.error.code === 'UnknownPool') {
         println(io.stderr, `error: ippool/${name} not found`);
         failed++;
         continue;
       }
       const { outcome } = await client.publishAndWait('ipam.pool.deleted', { metadata: { name } });
-      const b = outcome.body as { code?: unknown; reason?: unknown };
       if (outcome.subject === 'ipam.pool.accepted') {
         println(io.stdout, `ippool/${name} deleted`);
       } else {
-        println(io.stderr, `ippool/${name} rejected: ${String(b.code)}: ${String(b.reason)}`);
+        println(io.stderr, `ippool/${name} rejected: ${outcome.body.code}: ${outcome.body.reason}`);
         failed++;
       }
     }

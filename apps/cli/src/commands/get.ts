@@ -71,7 +71,7 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
   if (POOL_KINDS.includes(kind)) {
     return withClient(p.global, io, async (client) => {
       if (target === undefined) {
-        const reply = await client.request<{ items?: IPPoolView[] }>('ipam.query.pools', {});
+        const reply = await client.query('pools', {});
         if (isQueryError(reply))
           throw new CliError(`ipam.query.pools: ${reply.error.code}: ${reply.error.reason}`);
         const items = reply.items ?? [];
@@ -80,7 +80,7 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
         else printTable(io.stdout, POOL_HEADERS, items.map(poolRow));
         return EXIT_OK;
       }
-      const reply = await client.request<IPPoolView>('ipam.query.pool', { name: target });
+      const reply = await client.query('pool', { name: target });
       if (isQueryError(reply)) {
         if (reply.error.code === 'UnknownPool') {
           printError(io, `ippool/${target} not found`);
@@ -102,10 +102,7 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
     }
     const lb = parseLbKey(target, 'get');
     return withClient(p.global, io, async (client) => {
-      const reply = await client.request<LoadBalancerView>('ipam.query.lb', {
-        namespace: lb.namespace,
-        name: lb.name,
-      });
+      const reply = await client.query('lb', { namespace: lb.namespace, name: lb.name });
       if (isQueryError(reply)) {
         if (reply.error.code === 'UnknownLoadBalancer') {
           printError(io, `loadbalancer/${lb.key} holds no address`);

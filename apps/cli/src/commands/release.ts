@@ -34,15 +34,12 @@ export async function releaseCommand(args: string[], io: CliIo): Promise<number>
       const { outcome } = await client.publishAndWait('ipam.lb.deleted', {
         metadata: { namespace: lb.namespace, name: lb.name },
       });
-      const b = outcome.body as Record<string, unknown>;
       if (outcome.subject === 'ipam.ip.released') {
-        println(
-          io.stdout,
-          `loadbalancer/${lb.key} released ${String(b.ip)} (pool ${String(b.ipPool)}; kept in its history)`,
-        );
+        const b = outcome.body;
+        println(io.stdout, `loadbalancer/${lb.key} released ${b.ip} (pool ${b.ipPool}; kept in its history)`);
         return EXIT_OK;
       }
-      println(io.stderr, `loadbalancer/${lb.key} rejected: ${String(b.code)}: ${String(b.reason)}`);
+      println(io.stderr, `loadbalancer/${lb.key} rejected: ${outcome.body.code}: ${outcome.body.reason}`);
       return EXIT_FAILED;
     });
   }
@@ -61,15 +58,15 @@ export async function releaseCommand(args: string[], io: CliIo): Promise<number>
         ip,
         ...(pool !== undefined ? { ipPool: pool } : {}),
       });
-      const b = outcome.body as Record<string, unknown>;
       if (outcome.subject === 'ipam.ip.released') {
+        const b = outcome.body;
         println(
           io.stdout,
-          `ip/${String(b.ip)} released from ${String(b.loadBalancer)} (pool ${String(b.ipPool)}; kept in its history)`,
+          `ip/${b.ip} released from ${b.loadBalancer} (pool ${b.ipPool}; kept in its history)`,
         );
         return EXIT_OK;
       }
-      println(io.stderr, `ip/${ip} rejected: ${String(b.code)}: ${String(b.reason)}`);
+      println(io.stderr, `ip/${ip} rejected: ${outcome.body.code}: ${outcome.body.reason}`);
       return EXIT_FAILED;
     });
   }

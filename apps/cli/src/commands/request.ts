@@ -2,7 +2,7 @@
  * `ipam request lb NAMESPACE/NAME`: publishes LBRequested (a LoadBalancer object built from the options)
  * and prints the allocation or the rejection.
  */
-import { ANNOTATION_PREFIX, type IPAllocatedData } from '../../../../libs/ipam-domain/src/index.js';
+import { ANNOTATION_PREFIX } from '../../../../libs/ipam-domain/src/index.js';
 import { CliIo, EXIT_FAILED, EXIT_OK, println, UsageError } from '../io.js';
 import { withClient } from '../nats-client.js';
 import {
@@ -84,7 +84,7 @@ export async function requestCommand(args: string[], io: CliIo): Promise<number>
   return withClient(p.global, io, async (client) => {
     const { outcome } = await client.publishAndWait('ipam.lb.requested', body);
     if (outcome.subject === 'ipam.ip.allocated') {
-      const a = outcome.body as unknown as IPAllocatedData;
+      const a = outcome.body;
       if (format !== 'table') printStructured(io, format, a);
       else {
         printTable(
@@ -95,9 +95,8 @@ export async function requestCommand(args: string[], io: CliIo): Promise<number>
       }
       return EXIT_OK;
     }
-    const b = outcome.body as { code?: unknown; reason?: unknown };
     if (format !== 'table') printStructured(io, format, outcome.body);
-    println(io.stderr, `loadbalancer/${lb.key} rejected: ${String(b.code)}: ${String(b.reason)}`);
+    println(io.stderr, `loadbalancer/${lb.key} rejected: ${outcome.body.code}: ${outcome.body.reason}`);
     return EXIT_FAILED;
   });
 }
