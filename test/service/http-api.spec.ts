@@ -12,6 +12,11 @@
  *   GET /healthz, /readyz, /metrics                     alive; connected and caught up; Prometheus
  *   GET /openapi.json, /docs                            the OpenAPI document and its page
  *
+ * Every answer is checked against the OpenAPI document the service serves (test/support/
+ * openapi-responses.ts): its status must be documented for the operation, and its body must match the
+ * documented schema. Every error is an RFC 9457 problem (application/problem+json):
+ * {type, title, status, detail, code, ...}.
+ *
  * Writes publish an input into the stream and answer with its outcome; a 400 publishes nothing. Load
  * balancers are also requested over NATS (ipam.lb.requested) as upstream systems do, and the audit
  * timelines are checked against the stream sequences of those outcomes.
@@ -25,6 +30,9 @@ import type { Readiness as ServiceReadiness } from '../../apps/ipam/src/http/rea
 import type { IpamService } from '../../apps/ipam/src/service.js';
 import { startTestNats, type TestNats } from '../support/nats.js';
 import { startTestService, waitUntilLive } from '../support/ipam-service.js';
+import { ResponseChecker, type OpenApiDocument } from '../support/openapi-responses.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { SCHEMAS } from '../../libs/ipam-contract/src/index.js';
 import { publishInput, sleep, StreamAudit, waitFor, type OutcomeRecord } from '../support/stream-audit.js';
 import { lbRef, loadBalancer, RKE2_ANNOTATIONS } from './doc-examples.js';
 
@@ -37,6 +45,8 @@ let service: IpamService | undefined;
 let audit: StreamAudit;
 let base = '';
 let ids = 0;
+/** the served OpenAPI document, which every answer below must match */
+let checker: ResponseChecker | undefined;
 /** the stream sequence of the PoolDeleted input of pool "spare" (set by the DELETE tests) */
 let spareDeletedSeq = 0;
 
@@ -53,7 +63,10 @@ interface Reply<T> {
 
 type Json = Record<string, unknown>;
 
-/** One HTTP request to the service; `json` is sent as application/json, `body` as is with `type`. */
+/**
+ * One HTTP request to the service; `json` is sent as application/json, `body` as is with `type`. The
+ * answer must match the OpenAPI document (the document and its page themselves aside).
+ */
 async function http<T = Json>(
   method: string,
   path: string,
@@ -70,16 +83,32 @@ async function http<T = Json>(
   const r = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
   const text = await r.text();
   const contentType = r.headers.get('content-type') ?? '';
-  const parsed: unknown = contentType.startsWith('application/json') ? JSON.parse(text) : text;
+  const json = /^application\/(problem\+)?json/.test(contentType);
+  const parsed: unknown = json ? JSON.parse(text) : text;
+  if (checker && !/^\/(openapi\.json|docs)/.test(path)) {
+    checker.check({ method, url: path, status: r.status, contentType, body: parsed });
+  }
   return { status: r.status, contentType, text, body: parsed as T };
 }
 
-/** What a 400 answer says: every one is JSON {code: 'BadRequest', reason} (the body parser's too). */
+/** An RFC 9457 problem: the status, the code (and the type named after it), the detail, other members. */
+function problem(status: number, code: string, detail: unknown = expect.any(String), members: Json = {}) {
+  return {
+    type: `https://ipam.dev/problems/${code}`,
+    title: expect.any(String),
+    status,
+    detail,
+    code,
+    ...members,
+  };
+}
+
+/** What a 400 answer says: every one is a BadRequest problem (the body parser's too). */
 function said(r: Reply<unknown>): string {
-  expect(r.contentType).toMatch(/^application\/json/);
-  const b = r.body as { code?: unknown; reason?: unknown };
-  expect(b).toEqual({ code: 'BadRequest', reason: expect.any(String) });
-  return String(b.reason);
+  expect(r.contentType).toMatch(/^application\/problem\+json/);
+  const b = r.body as { detail?: unknown };
+  expect(b).toEqual(problem(400, 'BadRequest'));
+  return String(b.detail);
 }
 
 interface Sent {
@@ -158,18 +187,22 @@ interface PoolView {
   status: PoolStatus;
 }
 
+/** A 422 problem: the rejection outcome's code, its reason as detail, its fields, and `seq`. */
 interface Rejection {
   code: string;
-  reason: string;
+  detail: string;
   seq: number;
   causationSeq: number;
   causationId: string;
   [key: string]: unknown;
 }
 
-interface BadRequest {
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
   code: string;
-  reason: string;
+  detail: string;
 }
 
 interface Point {
@@ -239,6 +272,8 @@ beforeAll(async () => {
   // nothing here may reach beyond the loopback interface
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) throw new Error(`the service listens on ${base}`);
   audit = new StreamAudit(nc, STREAM);
+  const doc = await fetch(`${base}/openapi.json`);
+  checker = new ResponseChecker((await doc.json()) as OpenApiDocument);
 }, 30_000);
 
 afterAll(async () => {
@@ -407,19 +442,20 @@ describe('PUT /v1/pools/{name}', () => {
     const name = (body.metadata as { name: string }).name;
     const r = await http<Rejection>('PUT', `/v1/pools/${name}`, { json: body });
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({
-      name,
-      code,
-      reason: expect.stringMatching(reason),
-      seq: expect.any(Number),
-      causationSeq: r.body.seq,
-      causationId: expect.stringMatching(/^http-/),
-    });
+    expect(r.contentType).toMatch(/^application\/problem\+json/);
+    expect(r.body).toEqual(
+      problem(422, code, expect.stringMatching(reason), {
+        name,
+        seq: expect.any(Number),
+        causationSeq: r.body.seq,
+        causationId: expect.stringMatching(/^http-/),
+      }),
+    );
     // the stored input at `seq` was PoolCreated, answered by the same rejection
     const outcome = await audit.waitForOutcome(r.body.seq);
     expect(audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.created');
     expect(outcome.subject).toBe('ipam.pool.rejected');
-    expect(outcome.body).toMatchObject({ name, code, reason: r.body.reason });
+    expect(outcome.body).toMatchObject({ name, code, reason: r.body.detail });
     expect((await http('GET', `/v1/pools/${name}`)).status).toBe(404);
   });
 
@@ -450,37 +486,35 @@ describe('PUT /v1/pools/{name}', () => {
     ],
   ])('%s: 400 saying what is wrong, nothing published', async (_what, body, type, reason) => {
     await publishesNothing(async () => {
-      const r = await http<BadRequest>('PUT', '/v1/pools/bad', { body, type });
+      const r = await http<Problem>('PUT', '/v1/pools/bad', { body, type });
       expect(r.status).toBe(400);
       expect(said(r)).toMatch(reason);
     });
     expect((await http('GET', '/v1/pools/bad')).status).toBe(404);
   });
 
-  it('a body over the 1 MB limit: 413 PayloadTooLarge, JSON and YAML alike, nothing published', async () => {
-    const big = `{"metadata": {"name": "bad"}, "spec": {"description": "${'x'.repeat(1024 * 1024)}"}}`;
+  it('a body over the input limit (64 KiB by default): 413 PayloadTooLarge, JSON and YAML alike, nothing published', async () => {
+    const big = `{"metadata": {"name": "bad"}, "spec": {"description": "${'x'.repeat(64 * 1024)}"}}`;
     await publishesNothing(async () => {
       for (const type of ['application/json', 'application/yaml']) {
         const r = await http('PUT', '/v1/pools/bad', { body: big, type });
         expect(r.status).toBe(413);
-        expect(r.body).toEqual({
-          code: 'PayloadTooLarge',
-          reason: 'the body is larger than the limit of 1mb',
-        });
+        expect(r.body).toEqual(
+          problem(413, 'PayloadTooLarge', 'the body is larger than the limit of 65536 bytes'),
+        );
       }
     });
   });
 
   it('a path name that is not a DNS-1123 name: 400, nothing published', async () => {
     await publishesNothing(async () => {
-      const r = await http<BadRequest>('PUT', '/v1/pools/Not_A_Name', {
+      const r = await http<Problem>('PUT', '/v1/pools/Not_A_Name', {
         json: { spec: { ranges: [{ subnet: '10.8.0.0/24' }] } },
       });
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({
-        code: 'BadRequest',
-        reason: expect.stringContaining('"Not_A_Name" is not a valid name'),
-      });
+      expect(r.body).toEqual(
+        problem(400, 'BadRequest', expect.stringContaining('"Not_A_Name" is not a valid name')),
+      );
     });
   });
 });
@@ -522,15 +556,15 @@ describe('GET /v1/pools and GET /v1/pools/{name}', () => {
   });
 
   it('an unknown pool: 404 UnknownPool', async () => {
-    const r = await http<BadRequest>('GET', '/v1/pools/nope');
+    const r = await http<Problem>('GET', '/v1/pools/nope');
     expect(r.status).toBe(404);
-    expect(r.body).toEqual({ code: 'UnknownPool', reason: 'pool "nope" does not exist.' });
+    expect(r.body).toEqual(problem(404, 'UnknownPool', 'pool "nope" does not exist.'));
   });
 
   it('a name that is not a DNS-1123 name: 400', async () => {
-    const r = await http<BadRequest>('GET', '/v1/pools/UPPER_case');
+    const r = await http<Problem>('GET', '/v1/pools/UPPER_case');
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ code: 'BadRequest', reason: expect.stringContaining('"UPPER_case"') });
+    expect(r.body).toEqual(problem(400, 'BadRequest', expect.stringContaining('"UPPER_case"')));
   });
 });
 
@@ -559,16 +593,15 @@ describe('/v1/loadbalancers/{namespace}/{name}', () => {
   });
 
   it('GET of a load balancer holding nothing: 404 UnknownLoadBalancer', async () => {
-    const r = await http<BadRequest>('GET', '/v1/loadbalancers/web/never-seen');
+    const r = await http<Problem>('GET', '/v1/loadbalancers/web/never-seen');
     expect(r.status).toBe(404);
-    expect(r.body).toEqual({
-      code: 'UnknownLoadBalancer',
-      reason: 'load balancer web/never-seen holds no address.',
-    });
+    expect(r.body).toEqual(
+      problem(404, 'UnknownLoadBalancer', 'load balancer web/never-seen holds no address.'),
+    );
   });
 
   it('a name with a "/" in it: 400', async () => {
-    const r = await http<BadRequest>('GET', '/v1/loadbalancers/web/a%2Fb');
+    const r = await http<Problem>('GET', '/v1/loadbalancers/web/a%2Fb');
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('BadRequest');
   });
@@ -600,7 +633,7 @@ describe('/v1/loadbalancers/{namespace}/{name}', () => {
 
   it('DELETE of a load balancer holding nothing: 404, nothing published', async () => {
     await publishesNothing(async () => {
-      const r = await http<BadRequest>('DELETE', '/v1/loadbalancers/web/a');
+      const r = await http<Problem>('DELETE', '/v1/loadbalancers/web/a');
       expect(r.status).toBe(404);
       expect(r.body.code).toBe('UnknownLoadBalancer');
     });
@@ -672,14 +705,14 @@ describe('/v1/loadbalancers/{namespace}/{name}', () => {
   ])('PUT when %s: 422 with the rejection code and reason', async (_what, namespace, body, code, reason) => {
     const r = await http<Rejection>('PUT', `/v1/loadbalancers/${namespace}/z`, { json: body });
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({
-      loadBalancer: `${namespace}/z`,
-      code,
-      reason: expect.stringMatching(reason),
-      seq: expect.any(Number),
-      causationSeq: r.body.seq,
-      causationId: expect.stringMatching(/^http-/),
-    });
+    expect(r.body).toEqual(
+      problem(422, code, expect.stringMatching(reason), {
+        loadBalancer: `${namespace}/z`,
+        seq: expect.any(Number),
+        causationSeq: r.body.seq,
+        causationId: expect.stringMatching(/^http-/),
+      }),
+    );
     expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.lb.rejected');
     expect((await http('GET', `/v1/loadbalancers/${namespace}/z`)).status).toBe(404);
   });
@@ -744,15 +777,15 @@ describe('POST /v1/addresses/{ip}/release (force-release)', () => {
   ])('%s: 422 with the rejection code and reason', async (_what, ip, query, ipPool, code, reason) => {
     const r = await http<Rejection>('POST', `/v1/addresses/${ip}/release${query}`);
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({
-      ip,
-      ipPool,
-      code,
-      reason: expect.stringMatching(reason),
-      seq: expect.any(Number),
-      causationSeq: r.body.seq,
-      causationId: expect.stringMatching(/^http-/),
-    });
+    expect(r.body).toEqual(
+      problem(422, code, expect.stringMatching(reason), {
+        ip,
+        ipPool,
+        seq: expect.any(Number),
+        causationSeq: r.body.seq,
+        causationId: expect.stringMatching(/^http-/),
+      }),
+    );
     expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.ip.rejected');
   });
 
@@ -768,9 +801,9 @@ describe('POST /v1/addresses/{ip}/release (force-release)', () => {
     ['a pool name that is not a name', '10.1.0.3', '?pool=Not_A_Name'],
   ])('%s: 400, nothing published', async (_what, ip, query) => {
     await publishesNothing(async () => {
-      const r = await http<BadRequest>('POST', `/v1/addresses/${encodeURIComponent(ip)}/release${query}`);
+      const r = await http<Problem>('POST', `/v1/addresses/${encodeURIComponent(ip)}/release${query}`);
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({ code: 'BadRequest', reason: expect.any(String) });
+      expect(r.body).toEqual(problem(400, 'BadRequest'));
     });
   });
 });
@@ -778,23 +811,23 @@ describe('POST /v1/addresses/{ip}/release (force-release)', () => {
 describe('DELETE /v1/pools/{name}', () => {
   it('an unknown pool: 404 UnknownPool, nothing published', async () => {
     await publishesNothing(async () => {
-      const r = await http<BadRequest>('DELETE', '/v1/pools/nope');
+      const r = await http<Problem>('DELETE', '/v1/pools/nope');
       expect(r.status).toBe(404);
-      expect(r.body).toEqual({ code: 'UnknownPool', reason: 'pool "nope" does not exist.' });
+      expect(r.body).toEqual(problem(404, 'UnknownPool', 'pool "nope" does not exist.'));
     });
   });
 
   it('a pool with allocated addresses: 422 PoolInUse, the pool stays', async () => {
     const r = await http<Rejection>('DELETE', '/v1/pools/web');
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({
-      name: 'web',
-      code: 'PoolInUse',
-      reason: expect.stringContaining('still has 4 allocated address(es)'),
-      seq: expect.any(Number),
-      causationSeq: r.body.seq,
-      causationId: expect.stringMatching(/^http-/),
-    });
+    expect(r.body).toEqual(
+      problem(422, 'PoolInUse', expect.stringContaining('still has 4 allocated address(es)'), {
+        name: 'web',
+        seq: expect.any(Number),
+        causationSeq: r.body.seq,
+        causationId: expect.stringMatching(/^http-/),
+      }),
+    );
     expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
     expect(audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.deleted');
     expect((await http('GET', '/v1/pools/web')).status).toBe(200);
@@ -806,7 +839,12 @@ describe('DELETE /v1/pools/{name}', () => {
       json: pool('web', { subnet: '10.1.0.0/24', rangeStart: '10.1.0.100' }),
     });
     expect(r.status).toBe(422);
-    expect(r.body).toMatchObject({ name: 'web', code: 'AllocatedOutOfRange', seq: expect.any(Number) });
+    expect(r.body).toMatchObject({
+      status: 422,
+      name: 'web',
+      code: 'AllocatedOutOfRange',
+      seq: expect.any(Number),
+    });
     expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
     expect((await http('GET', '/v1/pools/web')).body).toEqual(before.body);
     expect(before.body.status).toEqual({
@@ -888,6 +926,7 @@ describe('/v1/audit', () => {
       expect(r.status).toBe(200);
       expect(r.body).toEqual({
         ip: '10.20.0.2',
+        total: 2,
         holders: [
           {
             ip: '10.20.0.2',
@@ -953,7 +992,7 @@ describe('/v1/audit', () => {
     it('answers with the canonical text of the address; one never held has no holders', async () => {
       const r = await http('GET', '/v1/audit/addresses/fd00:0:0:0::5');
       expect(r.status).toBe(200);
-      expect(r.body).toEqual({ ip: 'fd00::5', holders: [] });
+      expect(r.body).toEqual({ ip: 'fd00::5', total: 0, holders: [] });
     });
   });
 
@@ -1015,7 +1054,7 @@ describe('/v1/audit', () => {
     it('a load balancer never seen has an empty timeline', async () => {
       const r = await http('GET', '/v1/audit/loadbalancers/ledger/never-seen');
       expect(r.status).toBe(200);
-      expect(r.body).toEqual({ loadBalancer: 'ledger/never-seen', entries: [] });
+      expect(r.body).toEqual({ loadBalancer: 'ledger/never-seen', total: 0, entries: [] });
     });
   });
 
@@ -1097,7 +1136,7 @@ describe('/v1/audit', () => {
       for (const query of [`?seq=${P.seq}`, '?at=2000-01-01T00:00:00Z']) {
         const r = await asOf(query);
         expect(r.status).toBe(404);
-        expect(r.body).toMatchObject({ code: 'UnknownPool', reason: expect.stringContaining('"ledger"') });
+        expect(r.body).toEqual(problem(404, 'UnknownPool', expect.stringContaining('"ledger"')));
       }
     });
 
@@ -1114,7 +1153,7 @@ describe('/v1/audit', () => {
     });
 
     it('a name that is not a DNS-1123 name: 400', async () => {
-      const r = await http<BadRequest>('GET', '/v1/audit/pools/Not_A_Name');
+      const r = await http<Problem>('GET', '/v1/audit/pools/Not_A_Name');
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('BadRequest');
     });
@@ -1138,9 +1177,9 @@ describe('/v1/audit', () => {
     ];
     for (const endpoint of endpoints) {
       it.each(cases)(`${endpoint}: %s`, async (_what, query, reason) => {
-        const r = await http<BadRequest>('GET', `${endpoint}${query}`);
+        const r = await http<Problem>('GET', `${endpoint}${query}`);
         expect(r.status).toBe(400);
-        expect(r.body).toEqual({ code: 'BadRequest', reason: expect.stringMatching(reason) });
+        expect(r.body).toEqual(problem(400, 'BadRequest', expect.stringMatching(reason)));
       });
     }
 
@@ -1151,13 +1190,13 @@ describe('/v1/audit', () => {
       ['an IPv4-mapped IPv6 address', '::ffff:10.20.0.2'],
       ['a zoned IPv6 address', 'fe80::1%eth0'],
     ])('an invalid address in the path (%s)', async (_what, ip) => {
-      const r = await http<BadRequest>('GET', `/v1/audit/addresses/${encodeURIComponent(ip)}`);
+      const r = await http<Problem>('GET', `/v1/audit/addresses/${encodeURIComponent(ip)}`);
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({ code: 'BadRequest', reason: expect.stringContaining(ip) });
+      expect(r.body).toEqual(problem(400, 'BadRequest', expect.stringContaining(ip)));
     });
 
     it('a load balancer name with a "/" in it', async () => {
-      const r = await http<BadRequest>('GET', '/v1/audit/loadbalancers/ledger/x%2Fy');
+      const r = await http<Problem>('GET', '/v1/audit/loadbalancers/ledger/x%2Fy');
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('BadRequest');
     });
@@ -1243,29 +1282,84 @@ describe('GET /healthz, /readyz, /metrics', () => {
 });
 
 describe('the OpenAPI document and page', () => {
-  it('GET /openapi.json describes every endpoint', async () => {
-    const r = await http<{
-      openapi: string;
-      info: { title: string };
-      paths: Record<
-        string,
-        Record<
-          string,
-          {
-            parameters?: Array<{ name: string; in: string }>;
-            responses: Json;
-            requestBody?: { content: Json };
-          }
-        >
-      >;
-    }>('GET', '/openapi.json');
+  const document = async () => {
+    const r = await http<OpenApiDocument & { info: { title: string } }>('GET', '/openapi.json');
     expect(r.status).toBe(200);
-    expect(r.body.openapi).toMatch(/^3\./);
-    expect(r.body.info.title).toBe('IPAM');
-    const methods = Object.fromEntries(
-      Object.entries(r.body.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]),
+    return r.body;
+  };
+  type Op = {
+    parameters?: Array<{ name: string; in: string }>;
+    responses: Record<string, { content?: Record<string, { schema?: Json }> }>;
+    requestBody?: { content: Record<string, { schema?: Json }> };
+  };
+  const operations = (doc: OpenApiDocument) =>
+    Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.entries(ops as Record<string, Op>).map(([m, op]) => ({ key: `${m} ${p}`, op })),
     );
-    expect(methods).toEqual({
+
+  it('is a valid OpenAPI 3.1 document (checked by @seriousme/openapi-schema-validator)', async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.title).toBe('IPAM');
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it("its components are the contract's JSON Schemas and HTTP's own shapes, and every reference resolves", async () => {
+    const doc = await document();
+    const names = Object.keys(doc.components.schemas);
+    for (const name of Object.keys(SCHEMAS))
+      expect([name, doc.components.schemas[name]]).toEqual([name, SCHEMAS[name]]);
+    expect(names.filter((n) => !(n in SCHEMAS)).sort()).toEqual([
+      'AddressTimelinePage',
+      'AppliedPool',
+      'Health',
+      'LoadBalancerTimelinePage',
+      'NotReadyProblem',
+      'OutcomeTimeoutProblem',
+      'PoolAsOf',
+      'PoolPage',
+      'Problem',
+      'Readiness',
+      'RejectionProblem',
+    ]);
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(
+      refs.filter((ref) => !(ref.replace('#/components/schemas/', '') in doc.components.schemas)),
+    ).toEqual([]);
+  });
+
+  it('every operation answers JSON (or text) of a schema, and every error a problem', async () => {
+    const doc = await document();
+    for (const { key, op } of operations(doc)) {
+      const statuses = Object.keys(op.responses);
+      expect([key, statuses.some((s) => s.startsWith('2'))]).toEqual([key, true]);
+      for (const [status, r] of Object.entries(op.responses)) {
+        const content = Object.entries(r.content ?? {});
+        expect([key, status, content.length > 0]).toEqual([key, status, true]);
+        for (const [type, media] of content) {
+          expect([key, status, type, media.schema !== undefined]).toEqual([key, status, type, true]);
+          if (Number(status) >= 400) {
+            expect([key, status, type, String(media.schema?.$ref)]).toEqual([
+              key,
+              status,
+              'application/problem+json',
+              expect.stringMatching(/^#\/components\/schemas\/(\w+)?Problem$/),
+            ]);
+          }
+        }
+      }
+    }
+  });
+
+  it('describes each endpoint of this file, every status it answers, and the body of each', async () => {
+    const doc = await document();
+    const methods = Object.fromEntries(
+      Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]),
+    );
+    expect(methods).toMatchObject({
       '/healthz': ['get'],
       '/readyz': ['get'],
       '/metrics': ['get'],
@@ -1277,38 +1371,92 @@ describe('the OpenAPI document and page', () => {
       '/v1/audit/loadbalancers/{namespace}/{name}': ['get'],
       '/v1/audit/pools/{name}': ['get'],
     });
-    const put = r.body.paths['/v1/pools/{name}'].put;
-    expect(Object.keys(put.requestBody?.content ?? {})).toEqual(['application/json', 'application/yaml']);
-    // every answer an operation gives is documented (a 500 aside)
+    // every answer an operation gives is documented (a 500 aside), with its schema
     const responses = Object.fromEntries(
-      Object.entries(r.body.paths).flatMap(([p, ops]) =>
-        Object.entries(ops).map(([m, op]) => [`${m} ${p}`, Object.keys(op.responses).sort()]),
-      ),
+      operations(doc).map(({ key, op }) => [
+        key,
+        Object.entries(op.responses)
+          .map(
+            ([status, r]) =>
+              `${status} ${Object.entries(r.content ?? {})
+                .map(
+                  ([t, m]) =>
+                    `${t} ${String(m.schema?.$ref ?? m.schema?.type).replace('#/components/schemas/', '')}`,
+                )
+                .join(', ')}`,
+          )
+          .sort(),
+      ]),
     );
-    expect(responses).toEqual({
-      'get /healthz': ['200'],
-      'get /readyz': ['200', '503'],
-      'get /metrics': ['200'],
-      'get /v1/pools': ['200'],
-      'get /v1/pools/{name}': ['200', '400', '404'],
-      'put /v1/pools/{name}': ['200', '201', '400', '413', '422', '503', '504'],
-      'delete /v1/pools/{name}': ['200', '400', '404', '422', '503', '504'],
-      'post /v1/addresses/{ip}/release': ['200', '400', '422', '503', '504'],
-      'get /v1/loadbalancers/{namespace}/{name}': ['200', '400', '404'],
-      'put /v1/loadbalancers/{namespace}/{name}': ['200', '400', '413', '422', '503', '504'],
-      'delete /v1/loadbalancers/{namespace}/{name}': ['200', '400', '404', '503', '504'],
-      'get /v1/audit/addresses/{ip}': ['200', '400'],
-      'get /v1/audit/loadbalancers/{namespace}/{name}': ['200', '400'],
-      'get /v1/audit/pools/{name}': ['200', '400', '404'],
+    const problems = (...statuses: number[]) =>
+      statuses.map(
+        (s) =>
+          `${s} application/problem+json ${s === 422 ? 'RejectionProblem' : s === 504 ? 'OutcomeTimeoutProblem' : 'Problem'}`,
+      );
+    const json = (status: number, schema: string) => `${status} application/json ${schema}`;
+    // other files' endpoints aside
+    expect(responses).toMatchObject({
+      'get /healthz': [json(200, 'Health')],
+      'get /readyz': [json(200, 'Readiness'), '503 application/problem+json NotReadyProblem'],
+      'get /metrics': ['200 text/plain string'],
+      'get /v1/pools': [json(200, 'PoolPage'), ...problems(400)],
+      'get /v1/pools/{name}': [json(200, 'PoolView'), ...problems(400, 404)],
+      'put /v1/pools/{name}': [
+        json(200, 'AppliedPool'),
+        json(201, 'AppliedPool'),
+        ...problems(400, 413, 415, 422, 503, 504),
+      ],
+      'delete /v1/pools/{name}': [json(200, 'PoolAccepted'), ...problems(400, 404, 422, 503, 504)],
+      'post /v1/addresses/{ip}/release': [json(200, 'IPReleased'), ...problems(400, 422, 503, 504)],
+      'get /v1/loadbalancers/{namespace}/{name}': [json(200, 'LoadBalancerView'), ...problems(400, 404)],
+      'put /v1/loadbalancers/{namespace}/{name}': [
+        json(200, 'IPAllocated'),
+        ...problems(400, 413, 415, 422, 503, 504),
+      ],
+      'delete /v1/loadbalancers/{namespace}/{name}': [
+        json(200, 'IPReleased'),
+        ...problems(400, 404, 422, 503, 504),
+      ],
+      'get /v1/audit/addresses/{ip}': [json(200, 'AddressTimelinePage'), ...problems(400)],
+      'get /v1/audit/loadbalancers/{namespace}/{name}': [
+        json(200, 'LoadBalancerTimelinePage'),
+        ...problems(400),
+      ],
+      'get /v1/audit/pools/{name}': [json(200, 'PoolAsOf'), ...problems(400, 404)],
     });
-    for (const p of [
-      '/v1/audit/addresses/{ip}',
-      '/v1/audit/loadbalancers/{namespace}/{name}',
-      '/v1/audit/pools/{name}',
-    ]) {
-      const query = (r.body.paths[p].get.parameters ?? []).filter((x) => x.in === 'query').map((x) => x.name);
-      expect([p, query.sort()]).toEqual([p, ['at', 'seq']]);
-    }
+    // request bodies: the contract's IPPool (JSON or YAML) and LoadBalancer
+    const bodies = Object.fromEntries(
+      operations(doc)
+        .filter(({ op }) => op.requestBody)
+        .map(({ key, op }) => [
+          key,
+          Object.entries(op.requestBody?.content ?? {}).map(([t, m]) => `${t} ${String(m.schema?.$ref)}`),
+        ]),
+    );
+    expect(bodies).toEqual({
+      'put /v1/pools/{name}': [
+        'application/json #/components/schemas/IPPool',
+        'application/yaml #/components/schemas/IPPool',
+      ],
+      'put /v1/loadbalancers/{namespace}/{name}': ['application/json #/components/schemas/LoadBalancer'],
+    });
+    const queryOf = (key: string) => {
+      const op = operations(doc).find((o) => o.key === key)?.op;
+      return (op?.parameters ?? [])
+        .filter((x) => x.in === 'query')
+        .map((x) => x.name)
+        .sort();
+    };
+    expect(queryOf('get /v1/pools')).toEqual(['continue', 'limit']);
+    expect(queryOf('post /v1/addresses/{ip}/release')).toEqual(['pool']);
+    expect(queryOf('get /v1/audit/addresses/{ip}')).toEqual(['at', 'continue', 'limit', 'seq']);
+    expect(queryOf('get /v1/audit/loadbalancers/{namespace}/{name}')).toEqual([
+      'at',
+      'continue',
+      'limit',
+      'seq',
+    ]);
+    expect(queryOf('get /v1/audit/pools/{name}')).toEqual(['at', 'seq']);
   });
 
   it('GET /docs: the page showing that document', async () => {
@@ -1321,8 +1469,21 @@ describe('the OpenAPI document and page', () => {
     expect(init.text).toContain('/v1/audit/pools/{name}');
   });
 
-  it('an unknown path: 404', async () => {
-    expect((await http('GET', '/v1/nothing-here')).status).toBe(404);
+  it('an unknown path, or a method a path does not take: 404 NotFound problem', async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/nothing-here'],
+      ['POST', '/v1/pools'],
+      ['PATCH', '/v1/pools/web'],
+    ]) {
+      const r = await http(method, path);
+      expect([method, path, r.status, r.contentType]).toEqual([
+        method,
+        path,
+        404,
+        expect.stringMatching(/^application\/problem\+json/),
+      ]);
+      expect(r.body).toEqual(problem(404, 'NotFound', `no route answers ${method} ${path}`));
+    }
   });
 });
 
@@ -1342,13 +1503,16 @@ describe('readiness without NATS', () => {
       // answered at once, well inside a probe's timeout: no stream request waits for a dead server
       expect(performance.now() - t0).toBeLessThan(3_000);
       expect(r.status).toBe(503);
-      expect(r.body).toMatchObject({
-        status: 'not ready',
-        ready: false,
-        connected: false,
-        streamLastSeq: null,
-        lag: null,
-      });
+      expect(r.body).toEqual(
+        problem(503, 'NotReady', expect.stringContaining('not connected to NATS'), {
+          ready: false,
+          connected: false,
+          position: expect.any(Number),
+          streamLastSeq: null,
+          lag: null,
+          leader: expect.any(Boolean),
+        }),
+      );
       expect((await http('GET', '/healthz')).status).toBe(200);
       // a write cannot be published: said at once, not after a timeout, and not a 500
       const t1 = performance.now();
@@ -1357,10 +1521,7 @@ describe('readiness without NATS', () => {
       });
       expect(performance.now() - t1).toBeLessThan(3_000);
       expect(put.status).toBe(503);
-      expect(put.body).toEqual({
-        code: 'Unavailable',
-        reason: expect.stringContaining('nothing was published'),
-      });
+      expect(put.body).toEqual(problem(503, 'Unavailable', expect.stringContaining('nothing was published')));
     } finally {
       await nats.restart();
     }

@@ -5,14 +5,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureIpamStream, untilAvailable } from '../../../libs/jetstream/src/index.js';
 import { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
 import { AppModule } from './app.module.js';
 import { AllocatorService } from './allocator/allocator.service.js';
 import { AuditService } from './audit/audit.service.js';
-import { BODY_LIMIT, bodyParserErrors } from './http/body-errors.js';
+import { bodyDepthLimit, bodyParserErrors } from './http/body-errors.js';
+import { openApiDocument } from './http/openapi.js';
+import { serveConsole } from './http/console.static.js';
+import { ProblemFilter } from './http/problem.filter.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import { AppLogger, NestPinoLogger } from './logging/logger.js';
 import { connectNats } from './nats.connect.js';
@@ -44,6 +47,7 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
       const r = await ensureIpamStream(jsm, {
         name: config.IPAM_STREAM,
         replicas: config.IPAM_STREAM_REPLICAS,
+        denyDeleteAndPurge: true,
       });
       logger.info({ stream: config.IPAM_STREAM, created: r.created, warnings: r.warnings }, 'stream ready');
     },
@@ -52,25 +56,21 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
     AppModule.forRoot({ config, logger, connection, server }),
     { logger: new NestPinoLogger(logger) },
   );
-  // every parser registered here, before the error middleware (Nest would add json and urlencoded later)
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: true });
+  // every parser registered here, before the error middleware (Nest would add json and urlencoded later);
+  // bodies are capped at the input limit, so nothing is accepted here that the stream would refuse
+  const limit = config.IPAM_MAX_BODY_BYTES;
+  app.useBodyParser('json', { limit });
+  app.useBodyParser('urlencoded', { limit, extended: true });
   app.useBodyParser('text', {
     type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-    limit: BODY_LIMIT,
+    limit,
   });
-  app.use(bodyParserErrors);
-  const openapi = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('IPAM')
-      .setDescription(
-        'Event-sourced IP address allocation for load balancers (Harvester IP pool semantics) on NATS JetStream',
-      )
-      .setVersion('1')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, openapi, { jsonDocumentUrl: 'openapi.json' });
+  app.use(bodyDepthLimit);
+  app.use(bodyParserErrors(limit, logger));
+  app.useGlobalFilters(new ProblemFilter(logger));
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'openapi.json' });
+  if (serveConsole(app) === null)
+    logger.info({}, 'the web console is not built (npm run build); / serves nothing');
   const allocator = app.get(AllocatorService);
   const audit = app.get(AuditService);
   allocator.attach(server, () => leadership.isLeader());
@@ -82,9 +82,11 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
   });
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
-  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  // loadConfig always settles HTTP_HOST (loopback unless HTTP authentication is configured)
+  const bind = config.HTTP_HOST ?? '127.0.0.1';
+  await app.listen(config.HTTP_PORT, bind);
   const address = app.getHttpServer().address() as { port: number } | null;
-  const host = config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST;
+  const host = bind === '0.0.0.0' ? '127.0.0.1' : bind;
   const httpUrl = `http://${host}:${address?.port ?? config.HTTP_PORT}`;
   logger.info({ http: httpUrl, stream: config.IPAM_STREAM }, 'ipam service started');
   let closed = false;

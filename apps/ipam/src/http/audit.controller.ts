@@ -1,17 +1,12 @@
 /** /v1/audit: who held an address, what a load balancer held, a pool as it was. */
 import { Controller, Get, Param, Query, ValidationPipe } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags, IntersectionType } from '@nestjs/swagger';
 import { poolView } from '../../../../libs/ipam-domain/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AsOfQuery, asOf } from './as-of.query.js';
-import {
-  addressParam,
-  BAD_REQUEST_DOC,
-  badRequest,
-  lbParam,
-  notFound,
-  poolNameParam,
-} from './http-errors.js';
+import { addressParam, badRequest, lbParam, notFound, poolNameParam } from './http-errors.js';
+import { ApiAnswer, ApiProblems } from './openapi.js';
+import { pageByOffset, PageQuery } from './page.js';
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -19,46 +14,74 @@ const queryPipe = new ValidationPipe({
     badRequest(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; ')),
 });
 
+/** ?at= or ?seq=, and ?limit= / ?continue= for a timeline in pages */
+class TimelineQuery extends IntersectionType(AsOfQuery, PageQuery) {}
+
+const BAD_TIMELINE_QUERY: [number, string] = [
+  400,
+  'BadRequest: a bad address or name, a bad ?at= or ?seq= (or both), a limit that is not 1 to 1000, or a continue token this timeline did not give',
+];
+
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get('addresses/:ip')
-  @ApiOperation({ summary: 'Every holder of an address (with ?at= or ?seq=: the holder then)' })
-  @ApiResponse({ status: 200, description: '{ip, holders}: empty when nobody ever held it' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  address(@Param('ip') ip: string, @Query(queryPipe) q: AsOfQuery) {
+  @ApiOperation({
+    summary: 'Every holder of an address (with ?at= or ?seq=: the holder then); in pages with ?limit=',
+  })
+  @ApiAnswer(
+    200,
+    'AddressTimelinePage',
+    '{ip, total, holders, continue?}: no holders when nobody ever held it',
+  )
+  @ApiProblems(BAD_TIMELINE_QUERY)
+  address(@Param('ip') ip: string, @Query(queryPipe) q: TimelineQuery) {
     const canonical = addressParam(ip);
-    const at = asOf(q);
+    const all = this.audit.projection.address(canonical, asOf(q));
+    const page = pageByOffset(all, q, `address ${canonical}`);
     return {
       ip: canonical,
       ...(q.at ? { at: q.at } : {}),
       ...(q.seq ? { seq: q.seq } : {}),
-      holders: this.audit.projection.address(canonical, at),
+      total: all.length,
+      holders: page.items,
+      ...(page.continue !== undefined ? { continue: page.continue } : {}),
     };
   }
 
   @Get('loadbalancers/:namespace/:name')
   @ApiOperation({
-    summary: 'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=)',
+    summary:
+      'Every address a load balancer held and every rejection it got (up to ?at= or ?seq=); in pages with ?limit=',
   })
-  @ApiResponse({ status: 200, description: '{loadBalancer, entries}: empty for one never seen' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
+  @ApiAnswer(
+    200,
+    'LoadBalancerTimelinePage',
+    '{loadBalancer, total, entries, continue?}: no entries for one never seen',
+  )
+  @ApiProblems(BAD_TIMELINE_QUERY)
   loadBalancer(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
-    @Query(queryPipe) q: AsOfQuery,
+    @Query(queryPipe) q: TimelineQuery,
   ) {
     const key = lbParam(namespace, name);
-    return { loadBalancer: key, entries: this.audit.projection.loadBalancer(key, asOf(q)) };
+    const all = this.audit.projection.loadBalancer(key, asOf(q));
+    const page = pageByOffset(all, q, `lb ${key}`);
+    return {
+      loadBalancer: key,
+      total: all.length,
+      entries: page.items,
+      ...(page.continue !== undefined ? { continue: page.continue } : {}),
+    };
   }
 
   @Get('pools/:name')
   @ApiOperation({ summary: 'A pool with its full status as of ?at= or ?seq= (replayed from the stream)' })
-  @ApiResponse({ status: 200, description: 'the pool with its status, and asOfSeq' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  @ApiResponse({ status: 404, description: 'the pool did not exist then' })
+  @ApiAnswer(200, 'PoolAsOf', 'the pool with its status, and asOfSeq')
+  @ApiProblems(400, [404, 'UnknownPool: the pool did not exist then'])
   async pool(@Param('name') name: string, @Query(queryPipe) q: AsOfQuery) {
     poolNameParam(name);
     const { state, seq } = await this.audit.stateAsOf(asOf(q) ?? {});

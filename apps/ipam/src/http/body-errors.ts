@@ -1,14 +1,16 @@
 /**
- * The body parsers' errors (JSON that does not parse, a body over the limit, an unknown charset),
- * answered as every other error of the API: {code, reason} with the parser's status (400, 413, 415).
+ * The body parsers' side of the edge. They run as express middleware, before Nest's routing and so
+ * before its exception filter: their errors (JSON that does not parse, a body over the limit, a charset
+ * other than UTF-8) are answered here as the same problems (problem.ts), with the parser's status (400,
+ * 413, 415). A JSON body nested deeper than the contract allows is refused here too, before any
+ * validation (400 InvalidEvent); a YAML body is measured where it is parsed (pools.controller.ts).
  */
 import type { NextFunction, Request, Response } from 'express';
-
-/** The largest body the API reads, JSON or YAML. */
-export const BODY_LIMIT = '1mb';
-
-/** The 413 of an operation that takes a body, for the OpenAPI document. */
-export const TOO_LARGE_DOC = `a body over ${BODY_LIMIT}: {code: PayloadTooLarge, reason}`;
+import { nestedDeeperThan } from '../../../../libs/ipam-contract/src/index.js';
+import type { AppLogger } from '../logging/logger.js';
+import { tooDeep } from './http-errors.js';
+import { codeOfStatus, problem, sendProblem } from './problem.js';
+import { INTERNAL_ERROR_DETAIL } from './problem.filter.js';
 
 interface ParserError {
   type?: unknown;
@@ -17,32 +19,52 @@ interface ParserError {
   message?: unknown;
 }
 
-function reasonOf(e: ParserError): string {
+function detailOf(e: ParserError, limitBytes: number): string {
   switch (e.type) {
     case 'entity.parse.failed':
       return `the body is not valid JSON: ${String(e.message)}`;
     case 'entity.too.large':
-      return `the body is larger than the limit of ${BODY_LIMIT}`;
+      return `the body is larger than the limit of ${limitBytes} bytes`;
     default:
       return String(e.message);
   }
 }
 
-const CODES: Record<number, string> = { 413: 'PayloadTooLarge', 415: 'UnsupportedMediaType' };
+/**
+ * Express error middleware: the parsers' client errors get their problem here; any other error that
+ * reaches express (outside Nest's handlers) is a logged 500 InternalError problem.
+ */
+export function bodyParserErrors(limitBytes: number, logger: AppLogger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const e = (err ?? {}) as ParserError;
+    const status = e.status;
+    if (
+      typeof e.type === 'string' &&
+      e.expose === true &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status <= 499
+    ) {
+      sendProblem(res, problem(codeOfStatus(status), status, detailOf(e, limitBytes)));
+      return;
+    }
+    logger.error(
+      { err: err instanceof Error ? err.stack : String(err), path: req.path },
+      'HTTP request failed',
+    );
+    sendProblem(res, problem('InternalError', 500, INTERNAL_ERROR_DETAIL));
+  };
+}
 
-/** Express error middleware: the parsers' client errors get an answer here, anything else goes on. */
-export function bodyParserErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  const e = (err ?? {}) as ParserError;
-  const status = e.status;
-  if (
-    typeof e.type !== 'string' ||
-    e.expose !== true ||
-    typeof status !== 'number' ||
-    status < 400 ||
-    status > 499
-  ) {
-    next(err);
+/** Express middleware after the JSON parser: a body nested deeper than MAX_BODY_DEPTH is refused. */
+export function bodyDepthLimit(req: Request, res: Response, next: NextFunction): void {
+  if (nestedDeeperThan(req.body)) {
+    sendProblem(res, tooDeep().toProblem());
     return;
   }
-  res.status(status).json({ code: CODES[status] ?? 'BadRequest', reason: reasonOf(e) });
+  next();
 }

@@ -1,9 +1,18 @@
 /** Liveness, readiness and metrics over HTTP. */
-import { Controller, Get, Header, HttpException, HttpStatus } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { AllocatorMetrics } from '../allocator/allocator.metrics.js';
-import { ReadinessService } from './readiness.service.js';
+import { ApiAnswer, ApiProblems } from './openapi.js';
+import { ApiProblem } from './problem.js';
+import { ReadinessService, type Readiness } from './readiness.service.js';
+
+/** Why an instance is not ready, in words. */
+function notReadyDetail(r: Readiness): string {
+  if (!r.connected) return 'not connected to NATS (the service is reconnecting)';
+  if (r.streamLastSeq === null) return 'the stream is out of reach';
+  return `not caught up with the stream yet: ${r.lag ?? '?'} message(s) behind`;
+}
 
 @Controller()
 export class HealthController {
@@ -14,22 +23,27 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
-  @ApiResponse({ status: 200, description: 'the process is alive' })
+  @ApiAnswer(200, 'Health', 'the process is alive')
   healthz() {
     return { status: 'ok' };
   }
 
   @Get('readyz')
-  @ApiResponse({ status: 200, description: 'connected, and caught up with the stream' })
-  @ApiResponse({ status: 503, description: 'not ready: the same fields say why' })
+  @ApiAnswer(200, 'Readiness', 'connected, and caught up with the stream')
+  @ApiProblems([503, 'NotReady: the readiness fields say why', 'NotReadyProblem'])
   async readyz() {
     const r = await this.readiness.check();
-    if (!r.ready) throw new HttpException({ status: 'not ready', ...r }, HttpStatus.SERVICE_UNAVAILABLE);
+    if (!r.ready) throw new ApiProblem('NotReady', notReadyDetail(r), { ...r });
     return { status: 'ready', ...r, live: this.allocator.isLive };
   }
 
   @Get('metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4')
+  @ApiResponse({
+    status: 200,
+    description: 'Prometheus text exposition',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   async prometheus() {
     return this.metrics.registry.metrics();
   }

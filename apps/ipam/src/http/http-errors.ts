@@ -1,4 +1,3 @@
-import { BadRequestException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import {
   AddressSyntaxError,
   IpamError,
@@ -6,22 +5,51 @@ import {
   parseAddress,
   validatePoolName,
 } from '../../../../libs/ipam-domain/src/index.js';
+import { nestedDeeperThan, TOO_DEEP_REASON } from '../../../../libs/ipam-contract/src/index.js';
+import { ApiProblem } from './problem.js';
 
-/** The 400 of every operation that reads a path, query or body, for the OpenAPI document. */
-export const BAD_REQUEST_DOC = 'a bad request: {code: BadRequest, reason}';
-
-/** 400 with what is wrong. */
-export function badRequest(reason: string): BadRequestException {
-  return new BadRequestException({ code: 'BadRequest', reason });
+/** 400 BadRequest with what is wrong. */
+export function badRequest(reason: string): ApiProblem {
+  return new ApiProblem('BadRequest', reason);
 }
 
-export function notFound(code: string, reason: string): NotFoundException {
-  return new NotFoundException({ code, reason });
+/** 404 with the code of what was not found (UnknownPool, UnknownLoadBalancer). */
+export function notFound(code: 'UnknownPool' | 'UnknownLoadBalancer', reason: string): ApiProblem {
+  return new ApiProblem(code, reason);
 }
 
-/** 422: the service understood the request and rejected it (the rejection outcome's code and reason). */
-export function rejected(body: Record<string, unknown>): HttpException {
-  return new HttpException(body, HttpStatus.UNPROCESSABLE_ENTITY);
+/**
+ * 422: the service understood the request and rejected it. The rejection outcome's code, its reason as
+ * the detail, its other fields (name, loadBalancer, ip, ipPool, causationSeq, causationId) and the
+ * input's stream sequence `seq` as extension members.
+ */
+export function rejected(outcome: { data: unknown }, seq: number): ApiProblem {
+  const { code, reason, ...fields } = outcome.data as { code?: unknown; reason?: unknown };
+  return new ApiProblem(String(code), String(reason), { ...fields, seq }, true);
+}
+
+/** 400 InvalidEvent for a body nested deeper than the contract allows, before any validation. */
+export function tooDeep(): ApiProblem {
+  return new ApiProblem('InvalidEvent', TOO_DEEP_REASON);
+}
+
+/** Refuses a body nested deeper than MAX_BODY_DEPTH (libs/ipam-contract). */
+export function checkDepth(body: unknown): void {
+  if (nestedDeeperThan(body)) throw tooDeep();
+}
+
+/**
+ * 413 for an input that would be larger than the stream takes (IPAM_MAX_BODY_BYTES), as published: a
+ * YAML body, or a body given its name from the path, can be a little larger as JSON than as sent.
+ */
+export function checkInputSize(input: unknown, maxBytes: number): void {
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > maxBytes) {
+    throw new ApiProblem(
+      'PayloadTooLarge',
+      `the input is ${bytes} bytes as JSON, more than the limit of ${maxBytes} bytes`,
+    );
+  }
 }
 
 export function poolNameParam(name: string): string {

@@ -1,22 +1,46 @@
 /** /v1/pools: read, apply (JSON or YAML), delete pools; force-release an address. */
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  ValidationPipe,
+} from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parse as parseYaml } from 'yaml';
-import { poolView, poolViews } from '../../../../libs/ipam-domain/src/index.js';
+import { poolView } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { IPPoolDto } from '../../../../libs/ipam-contract/src/index.js';
 import { validateShape } from '../../../../libs/ipam-contract/src/index.js';
-import { TOO_LARGE_DOC } from './body-errors.js';
+import type { IpamEnv } from '../config/ipam.config.js';
+import { IPAM_CONFIG } from '../tokens.js';
 import {
   addressParam,
-  BAD_REQUEST_DOC,
   badRequest,
+  checkDepth,
+  checkInputSize,
   notFound,
   poolNameParam,
   rejected,
+  tooDeep,
 } from './http-errors.js';
-import { OUTCOME_TIMEOUT_DOC, PublishService, UNAVAILABLE_DOC } from './publish.service.js';
+import { ApiAnswer, ApiProblems, ref } from './openapi.js';
+import { pageByName, PageQuery } from './page.js';
+import { PublishService } from './publish.service.js';
+
+const queryPipe = new ValidationPipe({
+  transform: true,
+  exceptionFactory: (errors) =>
+    badRequest(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; ')),
+});
 
 @ApiTags('pools')
 @Controller('v1')
@@ -24,20 +48,23 @@ export class PoolsController {
   constructor(
     private readonly allocator: AllocatorService,
     private readonly publisher: PublishService,
+    @Inject(IPAM_CONFIG) private readonly config: IpamEnv,
   ) {}
 
   @Get('pools')
-  @ApiOperation({ summary: 'Every pool with its status' })
-  @ApiResponse({ status: 200, description: '{items: [pool with status]}' })
-  list() {
-    return { items: poolViews(this.allocator.state) };
+  @ApiOperation({ summary: 'Every pool with its status, by name; with ?limit=, in pages' })
+  @ApiAnswer(200, 'PoolPage', '{items: [pool with status], continue?}')
+  @ApiProblems([400, 'BadRequest: a limit that is not 1 to 1000, or a continue token this list did not give'])
+  list(@Query(queryPipe) q: PageQuery) {
+    const pools = [...this.allocator.state.pools.values()].sort((a, b) => (a.def.name < b.def.name ? -1 : 1));
+    const page = pageByName(pools, (p) => p.def.name, q, 'pools');
+    return { ...page, items: page.items.map(poolView) };
   }
 
   @Get('pools/:name')
   @ApiOperation({ summary: 'One pool with its status' })
-  @ApiResponse({ status: 200, description: 'the pool with its status' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  @ApiResponse({ status: 404, description: 'no such pool' })
+  @ApiAnswer(200, 'PoolView', 'the pool with its status')
+  @ApiProblems(400, [404, 'UnknownPool: no such pool'])
   get(@Param('name') name: string) {
     const pool = this.allocator.state.pools.get(poolNameParam(name));
     if (!pool) throw notFound('UnknownPool', `pool "${name}" does not exist.`);
@@ -49,14 +76,13 @@ export class PoolsController {
     summary: 'Create or replace a pool (publishes PoolCreated or PoolUpdated and waits for its outcome)',
   })
   @ApiConsumes('application/json', 'application/yaml')
-  @ApiBody({ description: 'an IPPool object (shared/spec/semantics.md section 1), as JSON or YAML' })
-  @ApiResponse({ status: 201, description: 'created' })
-  @ApiResponse({ status: 200, description: 'updated (or unchanged)' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  @ApiResponse({ status: 413, description: TOO_LARGE_DOC })
-  @ApiResponse({ status: 422, description: 'rejected: {code, reason}' })
-  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
-  @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
+  @ApiBody({
+    description: "an IPPool object, as JSON or YAML; metadata.name defaults to the path's name",
+    schema: ref('IPPool'),
+  })
+  @ApiAnswer(201, 'AppliedPool', 'created: the pool with its status (and warnings: unknown fields dropped)')
+  @ApiAnswer(200, 'AppliedPool', 'updated (or unchanged): the pool with its status (and warnings)')
+  @ApiProblems(400, 413, 415, [422, 'rejected: the ipam.pool.rejected outcome, e.g. RangeOverlap'], 503, 504)
   async put(@Param('name') name: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     poolNameParam(name);
     let pool: unknown = body;
@@ -64,8 +90,11 @@ export class PoolsController {
       try {
         pool = parseYaml(body);
       } catch (e) {
+        // the YAML parser recurses once per level: only a body far deeper than the limit overflows it
+        if (/Maximum call stack size exceeded/.test(String(e))) throw tooDeep();
         throw badRequest(`the body is neither JSON nor YAML: ${(e as Error).message}`);
       }
+      checkDepth(pool);
     }
     if (typeof pool !== 'object' || pool === null || Array.isArray(pool)) {
       throw badRequest('the body must be one IPPool object (JSON or YAML)');
@@ -80,12 +109,13 @@ export class PoolsController {
     }
     const problem = validateShape(IPPoolDto, obj as Record<string, unknown>);
     if (problem !== null) throw badRequest(problem);
+    checkInputSize(obj, this.config.IPAM_MAX_BODY_BYTES);
     const existed = this.allocator.state.pools.has(name);
     const { outcome, seq } = await this.publisher.publishAndWait(
       existed ? 'ipam.pool.updated' : 'ipam.pool.created',
       obj,
     );
-    if (outcome.type !== 'PoolAccepted') throw rejected({ ...(outcome.data as object), seq });
+    if (outcome.type !== 'PoolAccepted') throw rejected(outcome, seq);
     const current = this.allocator.state.pools.get(name);
     res.status(existed ? 200 : 201);
     // the unknown fields that were dropped (docs/semantics.md), as the outcome names them
@@ -95,29 +125,23 @@ export class PoolsController {
 
   @Delete('pools/:name')
   @ApiOperation({ summary: 'Delete a pool (publishes PoolDeleted and waits for its outcome)' })
-  @ApiResponse({ status: 200, description: 'deleted: the ipam.pool.accepted outcome' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  @ApiResponse({ status: 404, description: 'no such pool' })
-  @ApiResponse({ status: 422, description: 'rejected, e.g. PoolInUse' })
-  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
-  @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
+  @ApiAnswer(200, 'PoolAccepted', 'deleted: the ipam.pool.accepted outcome')
+  @ApiProblems(400, [404, 'UnknownPool: no such pool'], [422, 'rejected, e.g. PoolInUse'], 503, 504)
   async delete(@Param('name') name: string) {
     poolNameParam(name);
     if (!this.allocator.state.pools.has(name))
       throw notFound('UnknownPool', `pool "${name}" does not exist.`);
     const { outcome, seq } = await this.publisher.publishAndWait('ipam.pool.deleted', { metadata: { name } });
-    if (outcome.type !== 'PoolAccepted') throw rejected({ ...(outcome.data as object), seq });
+    if (outcome.type !== 'PoolAccepted') throw rejected(outcome, seq);
     return outcome.data;
   }
 
   @Post('addresses/:ip/release')
   @HttpCode(200)
   @ApiOperation({ summary: "Operator's force-release of an address (Harvester's manuallyReleaseIP)" })
-  @ApiResponse({ status: 200, description: 'released: the ipam.ip.released outcome' })
-  @ApiResponse({ status: 400, description: BAD_REQUEST_DOC })
-  @ApiResponse({ status: 422, description: 'rejected, e.g. AddressNotAllocated' })
-  @ApiResponse({ status: 503, description: UNAVAILABLE_DOC })
-  @ApiResponse({ status: 504, description: OUTCOME_TIMEOUT_DOC })
+  @ApiQuery({ name: 'pool', required: false, description: 'release the address in this pool only' })
+  @ApiAnswer(200, 'IPReleased', 'released: the ipam.ip.released outcome')
+  @ApiProblems(400, [422, 'rejected: the ipam.ip.rejected outcome, e.g. AddressNotAllocated'], 503, 504)
   async release(@Param('ip') ip: string, @Query('pool') pool?: string) {
     const canonical = addressParam(ip);
     if (pool !== undefined) poolNameParam(pool);
@@ -125,7 +149,7 @@ export class PoolsController {
       ip: canonical,
       ...(pool !== undefined ? { ipPool: pool } : {}),
     });
-    if (outcome.type !== 'IPReleased') throw rejected({ ...(outcome.data as object), seq });
+    if (outcome.type !== 'IPReleased') throw rejected(outcome, seq);
     return outcome.data;
   }
 }
