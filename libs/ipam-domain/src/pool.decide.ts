@@ -176,8 +176,8 @@ function updatePool(body: unknown, state: IpamState, c: Causation): IpamEvent {
 
 /**
  * A create or update that took effect, naming the unknown fields of its body that were dropped
- * (section 9). `warnings` is left out when there are none, so such an outcome reads, byte for byte, as
- * it did before warnings existed: replay verification compares outcome texts.
+ * (section 9). `warnings` is left out when there are none: replay verification compares outcome texts,
+ * and a stream's outcomes without the field must read the same to every build.
  */
 function poolAccepted(
   name: string,
