@@ -15,6 +15,9 @@ import { HealthController } from './http/health.controller.js';
 import { PoolsController } from './http/pools.controller.js';
 import { LoadBalancersController } from './http/loadbalancers.controller.js';
 import { AuditController } from './http/audit.controller.js';
+import { EventsController } from './http/events.controller.js';
+import { EventsService } from './http/events.service.js';
+import { LoadBalancerListController } from './http/loadbalancers.list.controller.js';
 import { PublishService } from './http/publish.service.js';
 import { AuditService } from './audit/audit.service.js';
 
@@ -38,6 +41,8 @@ export class AppModule {
         PoolsController,
         LoadBalancersController,
         AuditController,
+        LoadBalancerListController,
+        EventsController,
       ],
       providers: [
         { provide: IPAM_CONFIG, useValue: deps.config },
@@ -50,6 +55,7 @@ export class AppModule {
         AllocatorService,
         AuditService,
         PublishService,
+        EventsService,
       ],
       exports: [AllocatorService, AllocatorMetrics, AuditService],
     };
