@@ -27,6 +27,22 @@ export default tseslint.config(
   },
   { files: ['apps/ipam/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('cli') }] } },
   { files: ['apps/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('ipam') }] } },
+  {
+    // the web console: no other app, and only types from the libraries (no class-validator or NATS in the browser bundle)
+    files: ['apps/console/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...appImports('ipam'),
+            ...appImports('cli'),
+            { group: ['**/libs/**'], allowTypeImports: true, message: 'The console takes only types from the libraries (import type).' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['libs/*/src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: libImports }] } },
   {
     files: ['libs/ipam-domain/**/*.ts'],
