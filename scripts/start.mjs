@@ -2,11 +2,13 @@
 /**
  * `npm start`: runs the IPAM service.
  *
- * - With NATS_URL set, it only connects there.
+ * - With NATS_URL set, it only connects there (credentials may be written in it,
+ *   nats://user:pass@host:4222; it is shown with the password as ***).
  * - With NATS_URL unset and a server already listening on 127.0.0.1:4222, it uses that one.
  * - Otherwise it starts a local `nats-server -js` (from PATH) with its store under ./.data/nats,
  *   says so, and stops it when the service stops.
- * Builds first when the compiled service is missing or older than the sources.
+ * Builds first when the compiled service is missing or older than the sources (IPAM_START_NO_BUILD=1:
+ * runs what dist/ holds, as a container or a test that built already does).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -15,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const mainJs = join(root, 'dist/apps/ipam/src/main.js');
-const say = (msg) => process.stderr.write(`ipam start: ${msg}\n`);
+/** Hides the password of every URL in a text (from dist/libs/ipam-client once built). */
+let redactUrls = (text) => text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s,"'<>]*@/g, '$1***@');
+const say = (msg) => process.stderr.write(`ipam start: ${redactUrls(String(msg))}\n`);
 
 function newestSource(dir) {
   let newest = 0;
@@ -28,6 +32,7 @@ function newestSource(dir) {
 }
 
 function buildIfNeeded() {
+  if (process.env.IPAM_START_NO_BUILD === '1' && existsSync(mainJs)) return;
   const sources = Math.max(newestSource(join(root, 'apps')), newestSource(join(root, 'libs')));
   if (existsSync(mainJs) && statSync(mainJs).mtimeMs >= sources) return;
   say('building (npm run build)');
@@ -41,9 +46,12 @@ function buildIfNeeded() {
 async function main() {
   buildIfNeeded();
   const launcher = await import(join(root, 'dist/libs/jetstream/src/nats-server.launcher.js'));
+  ({ redactUrls } = await import(join(root, 'dist/libs/ipam-client/src/servers.js')));
   const env = { ...process.env };
   let server = null;
-  if (!env.NATS_URL) {
+  if (env.NATS_URL) {
+    say(`connecting to NATS_URL=${redactUrls(env.NATS_URL)}`);
+  } else {
     if (await launcher.isListening('127.0.0.1', 4222)) {
       say('NATS_URL is not set; using the server already listening on nats://127.0.0.1:4222');
     } else if (!launcher.findNatsServer()) {

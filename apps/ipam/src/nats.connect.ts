@@ -1,16 +1,23 @@
 /**
  * Connecting to NATS: retried with backoff for as long as it takes (first connection included), every
- * disconnect and reconnect logged. The service never exits because NATS went away.
+ * disconnect and reconnect logged. The service never exits because NATS went away. Credentials may be
+ * written in NATS_URL (`nats://user:pass@host:4222`); no log line shows one (URLs are redacted).
  */
-import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
+import { connect, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
+import { natsConnectionOptions, parseServers, redactUrls } from '../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
 
 export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<NatsConnection> {
-  const servers = config.NATS_URL.split(',').map((s) => s.trim());
   const options: ConnectionOptions = {
-    servers,
+    // the servers without credentials, and the credentials from NATS_URL or NATS_CREDS / NATS_TOKEN / NATS_USER
+    ...natsConnectionOptions({
+      servers: config.NATS_URL,
+      credsFile: config.NATS_CREDS,
+      token: config.NATS_TOKEN,
+      user: config.NATS_USER,
+      pass: config.NATS_PASSWORD,
+    }),
     name: `ipam-${config.IPAM_INSTANCE_ID}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -20,13 +27,7 @@ export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<N
     // no stack captured per request: the service has a publish in flight per outcome
     noAsyncTraces: true,
   };
-  if (config.NATS_CREDS) options.authenticator = credsAuthenticator(readFileSync(config.NATS_CREDS));
-  if (config.NATS_TOKEN) options.token = config.NATS_TOKEN;
-  if (config.NATS_USER) {
-    options.user = config.NATS_USER;
-    options.pass = config.NATS_PASSWORD;
-  }
-  logger.info({ servers }, 'connecting to NATS');
+  logger.info({ servers: parseServers(config.NATS_URL).redacted }, 'connecting to NATS');
   const nc = await connect(options);
   logger.info({ server: nc.getServer() }, 'connected to NATS');
   void (async () => {
@@ -42,7 +43,7 @@ export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<N
           logger.debug({}, 'trying to reconnect to NATS');
           break;
         case 'error':
-          logger.error({ err: String(s.error) }, 'NATS connection error');
+          logger.error({ err: redactUrls(String(s.error)) }, 'NATS connection error');
           break;
         default:
           logger.debug({ status: s.type }, 'NATS status');

@@ -16,6 +16,7 @@ import {
   validateSync,
   ValidateIf,
 } from 'class-validator';
+import { IpamClientError, parseServers, redactUrls } from '../../../../libs/ipam-client/src/index.js';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -25,7 +26,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export class IpamEnv {
   @IsString()
   @Matches(/^((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d+)?(,((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d+)?)*$/, {
-    message: 'NATS_URL must be a comma-separated list of server URLs such as nats://127.0.0.1:4222',
+    message:
+      'NATS_URL must be a comma-separated list of server URLs such as nats://127.0.0.1:4222 or nats://user:password@host:4222 (write a "/", "," or "@" in a password as %2F, %2C, %40)',
   })
   NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -103,6 +105,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values are never shown, not even in a message about them. */
+const SECRETS = new Set(['NATS_TOKEN', 'NATS_PASSWORD']);
+
+/** A value as a problem may quote it: a secret as ***, URLs without their passwords. */
+function shown(key: string, value: string | undefined): string {
+  if (value === undefined || value === '') return '""';
+  return SECRETS.has(key) ? '***' : JSON.stringify(redactUrls(value));
+}
+
 /** Reads and validates the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   const known = Object.keys(new IpamEnv());
@@ -115,7 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   const problems: string[] = [];
   for (const e of validateSync(config)) {
     for (const message of Object.values(e.constraints ?? {})) {
-      problems.push(`${message} (got ${JSON.stringify(raw[e.property] ?? '')})`);
+      problems.push(`${message} (got ${shown(e.property, raw[e.property])})`);
     }
   }
   if (config.NATS_CREDS !== undefined && !existsSync(config.NATS_CREDS)) {
@@ -126,6 +137,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   }
   if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {
     problems.push('NATS_TOKEN and NATS_USER are both set; use one way to authenticate');
+  }
+  if (typeof config.NATS_URL === 'string') {
+    try {
+      const { credentials } = parseServers(config.NATS_URL);
+      const other = ['NATS_CREDS', 'NATS_TOKEN', 'NATS_USER'].filter((k) => raw[k] !== undefined);
+      if (credentials !== null && other.length > 0) {
+        problems.push(
+          `NATS_URL carries credentials and ${other.join(' and ')} is set too; use one way to authenticate`,
+        );
+      }
+    } catch (e) {
+      if (!(e instanceof IpamClientError)) throw e;
+      problems.push(`NATS_URL: ${e.message}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return config;

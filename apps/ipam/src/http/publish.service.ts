@@ -1,14 +1,14 @@
 /**
  * Publishing an input on behalf of an HTTP caller and waiting for its outcome.
  */
-import { randomUUID } from 'node:crypto';
 import { GatewayTimeoutException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { IpamEvent } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import type { InputSubject } from '../../../../libs/ipam-contract/src/index.js';
-import { isUnavailable } from '../../../../libs/jetstream/src/index.js';
-import { JETSTREAM } from '../tokens.js';
+import { InputPublisher, isIpamClientError } from '../../../../libs/ipam-client/src/index.js';
+import type { IpamEnv } from '../config/ipam.config.js';
+import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
 import { ReadinessService } from './readiness.service.js';
 
 export const OUTCOME_TIMEOUT_MS = 15_000;
@@ -20,11 +20,21 @@ export const UNAVAILABLE_DOC = 'NATS or JetStream out of reach: {code: Unavailab
 
 @Injectable()
 export class PublishService {
+  /** libs/ipam-client's publish with a Nats-Msg-Id; the outcome comes from the allocator, in process */
+  private readonly publisher: InputPublisher;
+
   constructor(
-    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+    @Inject(IPAM_CONFIG) config: IpamEnv,
     private readonly allocator: AllocatorService,
     private readonly readiness: ReadinessService,
-  ) {}
+  ) {
+    this.publisher = new InputPublisher(nc, {
+      stream: config.IPAM_STREAM,
+      timeoutMs: PUBLISH_TIMEOUT_MS,
+      msgIdPrefix: 'http-',
+    });
+  }
 
   /** Publishes the input with a fresh Nats-Msg-Id and resolves with its outcome. */
   async publishAndWait(
@@ -37,20 +47,20 @@ export class PublishService {
         reason: 'NATS is out of reach (the service is reconnecting); nothing was published. Try again later.',
       });
     }
-    const msgId = `http-${randomUUID()}`;
     let ack;
     try {
-      ack = await this.js.publish(subject, JSON.stringify(body), {
-        msgID: msgId,
-        timeout: PUBLISH_TIMEOUT_MS,
-      });
+      ack = await this.publisher.publish(subject, body as never);
     } catch (e) {
-      if (!isUnavailable(e)) throw e;
+      if (!isIpamClientError(e) || (e.code !== 'Unavailable' && e.code !== 'NoStream')) throw e;
       throw new ServiceUnavailableException({
         code: 'Unavailable',
-        reason: `JetStream did not acknowledge the event within ${PUBLISH_TIMEOUT_MS / 1000} s (${String(e)}); it may still have been stored: look before trying again.`,
+        reason:
+          e.code === 'NoStream'
+            ? `JetStream did not take the event (${e.message}); nothing was stored. Try again later.`
+            : `JetStream did not acknowledge the event within ${PUBLISH_TIMEOUT_MS / 1000} s; it may still have been stored: look before trying again.`,
       });
     }
+    const msgId = ack.msgId;
     const outcome = await this.allocator.waitForOutcome(ack.seq, OUTCOME_TIMEOUT_MS);
     if (!outcome) {
       throw new GatewayTimeoutException({
