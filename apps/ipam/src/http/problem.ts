@@ -89,14 +89,9 @@ export function problem(
   detail: string,
   extensions: Record<string, unknown> = {},
 ): Problem {
-  return {
-    ...extensions,
-    type: `${PROBLEM_TYPE_BASE}${code}`,
-    title: titleOf(code),
-    status,
-    detail,
-    code,
-  };
+  const p: Problem = { type: `${PROBLEM_TYPE_BASE}${code}`, title: titleOf(code), status, detail, code };
+  for (const [k, v] of Object.entries(extensions)) if (!(k in p)) p[k] = v;
+  return p;
 }
 
 /** Something that can answer (express's Response): the problem with its status and content type. */
