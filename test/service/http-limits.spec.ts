@@ -387,6 +387,22 @@ describe('audit timelines in pages', () => {
   });
 });
 
+describe('field warnings', () => {
+  it("PUT /v1/pools/{name}: the dropped unknown fields in a top-level warnings array, as the document's AppliedPool says", async () => {
+    const body = {
+      metadata: { name: 'warned' },
+      spec: {
+        ranges: [{ type: 'cidr', subnet: '10.95.0.0/24' }],
+        selector: { scope: { namespace: 'warned' } },
+      },
+    };
+    const r = await http<{ warnings?: string[] }>('PUT', '/v1/pools/warned', { json: body });
+    expect(r.status).toBe(201);
+    expect(r.body.warnings).toEqual([expect.stringContaining('spec.ranges[0].type')]);
+    expect((await http('DELETE', '/v1/pools/warned')).status).toBe(200);
+  });
+});
+
 describe('the response check itself', () => {
   it('refuses a status the document does not give the operation, and a body that is not its schema', () => {
     const check =
