@@ -1,7 +1,7 @@
 /**
  * Publishing an input on behalf of an HTTP caller and waiting for its outcome.
  */
-import { GatewayTimeoutException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { IpamEvent } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
@@ -9,14 +9,11 @@ import type { InputSubject } from '../../../../libs/ipam-contract/src/index.js';
 import { InputPublisher, isIpamClientError } from '../../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
+import { ApiProblem } from './problem.js';
 import { ReadinessService } from './readiness.service.js';
 
 export const OUTCOME_TIMEOUT_MS = 15_000;
 const PUBLISH_TIMEOUT_MS = 10_000;
-/** The 504 of an operation that publishes an input and waits for its outcome, for the OpenAPI document. */
-export const OUTCOME_TIMEOUT_DOC = `stored, but no outcome within ${OUTCOME_TIMEOUT_MS / 1000} s (is a decider running?): {code: OutcomeTimeout, reason, seq}`;
-/** The 503 of an operation that publishes an input, for the OpenAPI document. */
-export const UNAVAILABLE_DOC = 'NATS or JetStream out of reach: {code: Unavailable, reason}';
 
 @Injectable()
 export class PublishService {
@@ -42,32 +39,31 @@ export class PublishService {
     body: unknown,
   ): Promise<{ seq: number; msgId: string; outcome: IpamEvent }> {
     if (!this.readiness.isConnected()) {
-      throw new ServiceUnavailableException({
-        code: 'Unavailable',
-        reason: 'NATS is out of reach (the service is reconnecting); nothing was published. Try again later.',
-      });
+      throw new ApiProblem(
+        'Unavailable',
+        'NATS is out of reach (the service is reconnecting); nothing was published. Try again later.',
+      );
     }
     let ack;
     try {
       ack = await this.publisher.publish(subject, body as never);
     } catch (e) {
       if (!isIpamClientError(e) || (e.code !== 'Unavailable' && e.code !== 'NoStream')) throw e;
-      throw new ServiceUnavailableException({
-        code: 'Unavailable',
-        reason:
-          e.code === 'NoStream'
-            ? `JetStream did not take the event (${e.message}); nothing was stored. Try again later.`
-            : `JetStream did not acknowledge the event within ${PUBLISH_TIMEOUT_MS / 1000} s; it may still have been stored: look before trying again.`,
-      });
+      throw new ApiProblem(
+        'Unavailable',
+        e.code === 'NoStream'
+          ? `JetStream did not take the event (${e.message}); nothing was stored. Try again later.`
+          : `JetStream did not acknowledge the event within ${PUBLISH_TIMEOUT_MS / 1000} s; it may still have been stored: look before trying again.`,
+      );
     }
     const msgId = ack.msgId;
     const outcome = await this.allocator.waitForOutcome(ack.seq, OUTCOME_TIMEOUT_MS);
     if (!outcome) {
-      throw new GatewayTimeoutException({
-        code: 'OutcomeTimeout',
-        reason: `the event was stored as seq ${ack.seq} but no outcome arrived within ${OUTCOME_TIMEOUT_MS / 1000} s; is a decider running? Ask again later with GET.`,
-        seq: ack.seq,
-      });
+      throw new ApiProblem(
+        'OutcomeTimeout',
+        `the event was stored as seq ${ack.seq} but no outcome arrived within ${OUTCOME_TIMEOUT_MS / 1000} s; is a decider running? Ask again later with GET.`,
+        { seq: ack.seq },
+      );
     }
     return { seq: ack.seq, msgId, outcome };
   }
