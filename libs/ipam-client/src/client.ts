@@ -7,13 +7,14 @@
  *   if (outcome.subject === 'ipam.ip.allocated') console.log(outcome.body.ip);
  *   await ipam.close();
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import {
   connect,
   credsAuthenticator,
   type ConnectionOptions,
   type NatsConnection,
+  type TlsOptions,
 } from '@nats-io/transport-node';
 import { QUERY_SUBJECTS, type InputSubject } from '../../ipam-contract/src/index.js';
 import { EventStore } from '../../jetstream/src/index.js';
@@ -62,6 +63,22 @@ export interface IpamClientOptions extends IpamCredentials {
   msgIdPrefix?: string;
   /** reconnect attempts after a connection is lost (-1: forever); default 10 */
   maxReconnectAttempts?: number;
+  /**
+   * Prefix of this client's inboxes (query replies, PubAcks, stream reads), e.g. `_INBOX_operator`: a
+   * user of deploy/nats/ may only receive on its own. Default the NATS client's `_INBOX`.
+   */
+  inboxPrefix?: string;
+  /** TLS to the servers (required when given): PEM file paths */
+  tls?: IpamTlsFiles;
+}
+
+export interface IpamTlsFiles {
+  /** the CA that signed the servers' certificates (default: the system's CAs) */
+  caFile?: string;
+  /** this client's certificate, for servers that verify clients (with keyFile) */
+  certFile?: string;
+  /** this client's private key (with certFile) */
+  keyFile?: string;
 }
 
 export interface PublishAndWaitOptions extends PublishOptions {
@@ -114,12 +131,39 @@ export function natsConnectionOptions(
     }
     co.authenticator = credsAuthenticator(creds);
   }
+  if (options.inboxPrefix !== undefined) co.inboxPrefix = options.inboxPrefix;
+  if (options.tls !== undefined) co.tls = tlsOptions(options.tls);
   if (options.token !== undefined) co.token = options.token;
   if (options.user !== undefined) {
     co.user = options.user;
     co.pass = options.pass ?? '';
   }
   return co;
+}
+
+/** The NATS client's TLS options for `files`; IpamClientError `Config` when a file cannot be read. */
+function tlsOptions(files: IpamTlsFiles): TlsOptions {
+  if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
+    throw new IpamClientError('Config', 'a TLS client certificate needs its key, and a key its certificate');
+  }
+  const tls: TlsOptions = {};
+  for (const [what, key, file] of [
+    ['CA', 'caFile', files.caFile],
+    ['certificate', 'certFile', files.certFile],
+    ['key', 'keyFile', files.keyFile],
+  ] as const) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, fsConstants.R_OK);
+    } catch (e) {
+      throw new IpamClientError(
+        'Config',
+        `cannot read the TLS ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+    tls[key] = file;
+  }
+  return tls;
 }
 
 /** Connects; rejects with IpamClientError `Config` or `Connect` (the message names the servers, redacted). */

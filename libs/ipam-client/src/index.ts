@@ -11,6 +11,7 @@ export {
 export type {
   IpamClientOptions,
   IpamCredentials,
+  IpamTlsFiles,
   PublishAndWaitOptions,
   PublishedWithOutcome,
 } from './client.js';

@@ -4,13 +4,8 @@
  * (it rejects a promise that is already resolved); here a completed request costs a map entry and a
  * timer, and an error object exists only for a request that failed.
  */
-import {
-  createInbox,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connectionInbox } from '../../jetstream/src/index.js';
 
 /** Why a request got no reply. */
 export type NoReply = 'timeout' | 'no-responders' | 'closed';
@@ -38,7 +33,8 @@ export class ReplyMux {
   private sub: Subscription | null = null;
 
   constructor(private readonly nc: NatsConnection) {
-    this.prefix = `${createInbox()}.`;
+    // under the connection's inbox prefix (a user may only receive on its own, see deploy/nats/)
+    this.prefix = `${connectionInbox(nc)}.`;
   }
 
   private subscribe(): void {

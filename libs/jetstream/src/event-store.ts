@@ -15,14 +15,15 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import {
-  createInbox,
   headers as natsHeaders,
   nanos,
+  nuid,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { connectionInbox } from './inbox.js';
 
 export interface AppendOptions {
   /** Sets `Nats-Msg-Id`: a repeat within the stream's duplicate window is acknowledged as `duplicate` and not stored. */
@@ -492,7 +493,8 @@ class ReadFeed {
   delivered = 0;
   /** the subscription failed (e.g. no permission for the inbox) */
   error: Error | null = null;
-  private readonly inbox = createInbox();
+  /** under the connection's inbox prefix: a user may be allowed to receive on its own prefix only */
+  private readonly inbox: string;
   private sub: Subscription | null = null;
   private consumer: string | null = null;
   private queue: Msg[] = [];
@@ -505,7 +507,9 @@ class ReadFeed {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly stream: string,
-  ) {}
+  ) {
+    this.inbox = connectionInbox(nc);
+  }
 
   async start(startSeq: number): Promise<void> {
     this.sub = this.nc.subscribe(this.inbox, {
@@ -520,6 +524,9 @@ class ReadFeed {
       },
     });
     const ci = await this.jsm.consumers.add(this.stream, {
+      // Named (created through CONSUMER.CREATE.<stream>.<name>): permissions can then allow readers
+      // to create consumers while denying the durable's name (deploy/nats/ipam-users.conf).
+      name: `read_${nuid.next()}`,
       deliver_subject: this.inbox,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: startSeq,

@@ -28,6 +28,18 @@ export interface StartNatsServerOptions {
   readyTimeoutMs?: number;
   /** Extra command line arguments appended after the standard ones (e.g. `['-DV']`). */
   extraArgs?: string[];
+  /**
+   * A configuration file (`-c`), e.g. deploy/nats/nats-server.conf with its users and permissions.
+   * The command line still sets the listen address and port (loopback only) and enables JetStream.
+   */
+  configFile?: string;
+  /** Variables added to the server's environment (a configuration file may read them, e.g. passwords). */
+  env?: Record<string, string>;
+  /**
+   * Pass `-sd STORE` (default true). False when the configuration file sets `store_dir` itself
+   * (nats-server refuses both), e.g. from a variable given in `env`.
+   */
+  storeDirArg?: boolean;
 }
 
 export interface NatsServerHandle {
@@ -173,11 +185,16 @@ async function spawnOnce(
   storeDir: string,
   opts: StartNatsServerOptions,
 ): Promise<NatsServerHandle> {
-  const args = ['-js', '-a', host, '-p', String(port), '-sd', storeDir];
+  const args = ['-js', '-a', host, '-p', String(port)];
+  if (opts.storeDirArg !== false) args.push('-sd', storeDir);
+  if (opts.configFile) args.push('-c', opts.configFile);
   if (opts.logFile) args.push('-l', opts.logFile);
   if (opts.extraArgs) args.push(...opts.extraArgs);
 
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   live.add(child);
   installExitHook();
 
