@@ -60,6 +60,16 @@ export class CliClient {
         token: env.NATS_TOKEN || undefined,
         user: env.NATS_USER || undefined,
         pass: env.NATS_USER ? (env.NATS_PASSWORD ?? '') : undefined,
+        // a user of deploy/nats/ receives on its own inbox prefix only (the CLI's: _INBOX_operator)
+        inboxPrefix: env.NATS_INBOX_PREFIX || undefined,
+        tls:
+          env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY
+            ? {
+                caFile: env.NATS_TLS_CA || undefined,
+                certFile: env.NATS_TLS_CERT || undefined,
+                keyFile: env.NATS_TLS_KEY || undefined,
+              }
+            : undefined,
       });
       return new CliClient(client, options);
     } catch (e) {

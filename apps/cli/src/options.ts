@@ -23,7 +23,11 @@ export const GLOBAL_HELP = `Global options:
   --server URL         NATS server URL(s), comma-separated (default: $NATS_URL or ${DEFAULT_SERVER})
   --stream NAME        the IPAM JetStream stream (default: $IPAM_STREAM or ${DEFAULT_STREAM})
   --timeout SECONDS    how long to wait for NATS, for replies and for outcomes (default: ${DEFAULT_TIMEOUT_S})
-  -h, --help           show help`;
+  -h, --help           show help
+
+Environment: NATS_URL; NATS_USER and NATS_PASSWORD (or NATS_CREDS, NATS_TOKEN); NATS_INBOX_PREFIX (a
+user of deploy/nats/ receives only on its own, e.g. _INBOX_operator); NATS_TLS_CA, and NATS_TLS_CERT
+with NATS_TLS_KEY when the server verifies clients; IPAM_STREAM.`;
 
 export interface GlobalOptions {
   servers: string[];

@@ -17,6 +17,12 @@ export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<N
       token: config.NATS_TOKEN,
       user: config.NATS_USER,
       pass: config.NATS_PASSWORD,
+      // replies and stream reads under the user's own prefix; TLS when a CA or a certificate is set
+      inboxPrefix: config.NATS_INBOX_PREFIX,
+      tls:
+        config.NATS_TLS_CA !== undefined || config.NATS_TLS_CERT !== undefined
+          ? { caFile: config.NATS_TLS_CA, certFile: config.NATS_TLS_CERT, keyFile: config.NATS_TLS_KEY }
+          : undefined,
     }),
     name: `ipam-${config.IPAM_INSTANCE_ID}`,
     maxReconnectAttempts: -1,

@@ -2,7 +2,7 @@
  * Configuration from the environment, validated at start: every bad value is reported with what is
  * wrong and what would be right, and the process exits before connecting to anything.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
@@ -96,6 +96,29 @@ export class IpamEnv {
   @ValidateIf((o: IpamEnv) => o.NATS_USER !== undefined)
   @IsString({ message: 'NATS_PASSWORD is required when NATS_USER is set' })
   NATS_PASSWORD?: string;
+
+  /** prefix of the service's inboxes; under deploy/nats/ permissions `_INBOX_ipam_service` */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, {
+    message:
+      'NATS_INBOX_PREFIX must be a subject prefix: tokens of letters, digits, "_" and "-" separated by "." (such as _INBOX_ipam_service)',
+  })
+  NATS_INBOX_PREFIX?: string;
+
+  /** TLS to NATS: the CA of the server's certificate (PEM file) */
+  @IsOptional()
+  @IsString()
+  NATS_TLS_CA?: string;
+
+  /** TLS to NATS: the service's client certificate (PEM file), with NATS_TLS_KEY */
+  @IsOptional()
+  @IsString()
+  NATS_TLS_CERT?: string;
+
+  /** TLS to NATS: the key of NATS_TLS_CERT (PEM file) */
+  @IsOptional()
+  @IsString()
+  NATS_TLS_KEY?: string;
 }
 
 export class ConfigError extends Error {
@@ -114,11 +137,21 @@ function shown(key: string, value: string | undefined): string {
   return SECRETS.has(key) ? '***' : JSON.stringify(redactUrls(value));
 }
 
+/** The inbox prefix and TLS settings of the NATS connection (deploy/nats/, README "Security"). */
+const NATS_CONNECTION_KEYS = ['NATS_INBOX_PREFIX', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
+
 /** Reads and validates the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   const known = Object.keys(new IpamEnv());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'NATS_CREDS', 'NATS_TOKEN', 'NATS_USER', 'NATS_PASSWORD']) {
+  for (const key of [
+    ...known,
+    'NATS_CREDS',
+    'NATS_TOKEN',
+    'NATS_USER',
+    'NATS_PASSWORD',
+    ...NATS_CONNECTION_KEYS,
+  ]) {
     const v = env[key];
     if (v !== undefined && v !== '') raw[key] = v;
   }
@@ -134,6 +167,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   }
   if (config.NATS_PASSWORD !== undefined && config.NATS_USER === undefined) {
     problems.push('NATS_PASSWORD is set without NATS_USER');
+  }
+  for (const key of ['NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'] as const) {
+    const file = config[key];
+    if (file === undefined) continue;
+    try {
+      accessSync(file, fsConstants.R_OK);
+    } catch (e) {
+      problems.push(
+        `${key} names a file that cannot be read (${(e as NodeJS.ErrnoException).code}): ${file}`,
+      );
+    }
+  }
+  if ((config.NATS_TLS_CERT === undefined) !== (config.NATS_TLS_KEY === undefined)) {
+    problems.push(
+      'NATS_TLS_CERT and NATS_TLS_KEY go together: set both (a client certificate and its key) or neither',
+    );
   }
   if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {
     problems.push('NATS_TOKEN and NATS_USER are both set; use one way to authenticate');
