@@ -93,7 +93,7 @@ export function poolOf(form: PoolForm): Record<string, unknown> {
           if (t.guestCluster.trim()) out.guestCluster = t.guestCluster.trim();
           return out;
         });
-  const priorityText = form.priority.trim();
+  const priorityText = String(form.priority ?? '').trim(); // an <input type=number> model may hold a number
   const priority = priorityText === '' ? 0 : /^-?\d+$/.test(priorityText) ? Number(priorityText) : priorityText;
   const selector: Record<string, unknown> = { priority };
   if (form.network.trim()) selector.network = form.network.trim();
