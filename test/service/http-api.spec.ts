@@ -1394,35 +1394,36 @@ describe('the OpenAPI document and page', () => {
           `${s} application/problem+json ${s === 422 ? 'RejectionProblem' : s === 504 ? 'OutcomeTimeoutProblem' : 'Problem'}`,
       );
     const json = (status: number, schema: string) => `${status} application/json ${schema}`;
-    // other files' endpoints aside
+    // other files' endpoints aside; every operation but the health probes answers 401 and 403 too
+    // (when HTTP authentication is configured: test/service/auth.spec.ts)
     expect(responses).toMatchObject({
       'get /healthz': [json(200, 'Health')],
       'get /readyz': [json(200, 'Readiness'), '503 application/problem+json NotReadyProblem'],
-      'get /metrics': ['200 text/plain string'],
-      'get /v1/pools': [json(200, 'PoolPage'), ...problems(400)],
-      'get /v1/pools/{name}': [json(200, 'PoolView'), ...problems(400, 404)],
+      'get /metrics': ['200 text/plain string', ...problems(401, 403)],
+      'get /v1/pools': [json(200, 'PoolPage'), ...problems(400, 401, 403)],
+      'get /v1/pools/{name}': [json(200, 'PoolView'), ...problems(400, 401, 403, 404)],
       'put /v1/pools/{name}': [
         json(200, 'AppliedPool'),
         json(201, 'AppliedPool'),
-        ...problems(400, 413, 415, 422, 503, 504),
+        ...problems(400, 401, 403, 413, 415, 422, 503, 504),
       ],
-      'delete /v1/pools/{name}': [json(200, 'PoolAccepted'), ...problems(400, 404, 422, 503, 504)],
-      'post /v1/addresses/{ip}/release': [json(200, 'IPReleased'), ...problems(400, 422, 503, 504)],
-      'get /v1/loadbalancers/{namespace}/{name}': [json(200, 'LoadBalancerView'), ...problems(400, 404)],
+      'delete /v1/pools/{name}': [json(200, 'PoolAccepted'), ...problems(400, 401, 403, 404, 422, 503, 504)],
+      'post /v1/addresses/{ip}/release': [json(200, 'IPReleased'), ...problems(400, 401, 403, 422, 503, 504)],
+      'get /v1/loadbalancers/{namespace}/{name}': [json(200, 'LoadBalancerView'), ...problems(400, 401, 403, 404)],
       'put /v1/loadbalancers/{namespace}/{name}': [
         json(200, 'IPAllocated'),
-        ...problems(400, 413, 415, 422, 503, 504),
+        ...problems(400, 401, 403, 413, 415, 422, 503, 504),
       ],
       'delete /v1/loadbalancers/{namespace}/{name}': [
         json(200, 'IPReleased'),
-        ...problems(400, 404, 422, 503, 504),
+        ...problems(400, 401, 403, 404, 422, 503, 504),
       ],
-      'get /v1/audit/addresses/{ip}': [json(200, 'AddressTimelinePage'), ...problems(400)],
+      'get /v1/audit/addresses/{ip}': [json(200, 'AddressTimelinePage'), ...problems(400, 401, 403)],
       'get /v1/audit/loadbalancers/{namespace}/{name}': [
         json(200, 'LoadBalancerTimelinePage'),
-        ...problems(400),
+        ...problems(400, 401, 403),
       ],
-      'get /v1/audit/pools/{name}': [json(200, 'PoolAsOf'), ...problems(400, 404)],
+      'get /v1/audit/pools/{name}': [json(200, 'PoolAsOf'), ...problems(400, 401, 403, 404)],
     });
     // request bodies: the contract's IPPool (JSON or YAML) and LoadBalancer
     const bodies = Object.fromEntries(

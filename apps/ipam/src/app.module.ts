@@ -19,6 +19,9 @@ import { EventsController } from './http/events.controller.js';
 import { EventsService } from './http/events.service.js';
 import { LoadBalancerListController } from './http/loadbalancers.list.controller.js';
 import { PublishService } from './http/publish.service.js';
+import { AuthController } from './auth/auth.controller.js';
+import { AUTHENTICATOR } from './auth/auth.guard.js';
+import { Authenticator } from './auth/authenticator.js';
 import { AuditService } from './audit/audit.service.js';
 
 export interface AppDeps {
@@ -43,6 +46,7 @@ export class AppModule {
         AuditController,
         LoadBalancerListController,
         EventsController,
+        AuthController,
       ],
       providers: [
         { provide: IPAM_CONFIG, useValue: deps.config },
@@ -55,6 +59,7 @@ export class AppModule {
         AllocatorService,
         AuditService,
         PublishService,
+        { provide: AUTHENTICATOR, useValue: new Authenticator(deps.config.auth) },
         EventsService,
       ],
       exports: [AllocatorService, AllocatorMetrics, AuditService],

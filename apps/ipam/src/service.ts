@@ -16,6 +16,9 @@ import { bodyDepthLimit, bodyParserErrors } from './http/body-errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { serveConsole } from './http/console.static.js';
 import { ProblemFilter } from './http/problem.filter.js';
+import { sendProblem } from './http/problem.js';
+import { AUTHENTICATOR, docsAuth } from './auth/auth.guard.js';
+import type { Authenticator } from './auth/authenticator.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import { AppLogger, NestPinoLogger } from './logging/logger.js';
 import { connectNats } from './nats.connect.js';
@@ -68,6 +71,7 @@ export async function startIpamService(config: IpamEnv, logger: AppLogger): Prom
   app.use(bodyDepthLimit);
   app.use(bodyParserErrors(limit, logger));
   app.useGlobalFilters(new ProblemFilter(logger));
+  app.use(['/docs', '/openapi.json'], docsAuth(app.get<Authenticator>(AUTHENTICATOR), (res, p) => sendProblem(res, p.toProblem())));
   SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'openapi.json' });
   if (serveConsole(app) === null)
     logger.info({}, 'the web console is not built (npm run build); / serves nothing');

@@ -16,6 +16,7 @@ import {
   validateSync,
   ValidateIf,
 } from 'class-validator';
+import { HTTP_AUTH_ENV_KEYS, readHttpAuth, type HttpAuthSettings } from '../auth/auth.config.js';
 import { IpamClientError, parseServers, redactUrls } from '../../../../libs/ipam-client/src/index.js';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -69,8 +70,13 @@ export class IpamEnv {
   @Max(65535, { message: 'HTTP_PORT must be a port number from 0 to 65535 (0 picks a free port)' })
   HTTP_PORT = 8080;
 
+  /** default: 127.0.0.1 without HTTP authentication, every interface with it (auth.config.ts) */
+  @IsOptional()
   @IsString()
-  HTTP_HOST = '0.0.0.0';
+  HTTP_HOST?: string;
+
+  /** HTTP authentication, read from IPAM_HTTP_TOKENS_FILE, IPAM_OIDC_* and IPAM_HTTP_PUBLIC */
+  auth: HttpAuthSettings = { tokens: [], oidc: null, open: [], disabled: true };
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
@@ -137,6 +143,13 @@ function shown(key: string, value: string | undefined): string {
   return SECRETS.has(key) ? '***' : JSON.stringify(redactUrls(value));
 }
 
+/** The set (non-empty) values of `keys` in `env`. */
+function pick<K extends string>(env: NodeJS.ProcessEnv, keys: readonly K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const k of keys) if (env[k] !== undefined && env[k] !== '') out[k] = env[k];
+  return out;
+}
+
 /** The inbox prefix and TLS settings of the NATS connection (deploy/nats/, README "Security"). */
 const NATS_CONNECTION_KEYS = ['NATS_INBOX_PREFIX', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
 
@@ -145,7 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   const known = Object.keys(new IpamEnv());
   const raw: Record<string, string> = {};
   for (const key of [
-    ...known,
+    ...known.filter((k) => k !== 'auth'),
+    'HTTP_HOST',
     'NATS_CREDS',
     'NATS_TOKEN',
     'NATS_USER',
@@ -201,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
       problems.push(`NATS_URL: ${e.message}`);
     }
   }
+  const http = readHttpAuth({ ...pick(env, HTTP_AUTH_ENV_KEYS), HTTP_HOST: raw.HTTP_HOST }, problems);
+  config.auth = http.auth;
+  config.HTTP_HOST = http.host;
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return config;
 }

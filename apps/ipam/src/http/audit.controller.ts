@@ -7,6 +7,7 @@ import { AsOfQuery, asOf } from './as-of.query.js';
 import { addressParam, badRequest, lbParam, notFound, poolNameParam } from './http-errors.js';
 import { ApiAnswer, ApiProblems } from './openapi.js';
 import { pageByOffset, PageQuery } from './page.js';
+import { Guarded } from '../auth/auth.guard.js';
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -22,6 +23,7 @@ const BAD_TIMELINE_QUERY: [number, string] = [
   'BadRequest: a bad address or name, a bad ?at= or ?seq= (or both), a limit that is not 1 to 1000, or a continue token this timeline did not give',
 ];
 
+@Guarded()
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {

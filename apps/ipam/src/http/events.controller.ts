@@ -11,6 +11,7 @@ import { badRequest } from './http-errors.js';
 import { ApiProblems } from './openapi.js';
 import { ApiProblem } from './problem.js';
 import { EventsService, type StreamOutcome } from './events.service.js';
+import { Guarded } from '../auth/auth.guard.js';
 
 /** A comment line this often keeps proxies and clients from closing an idle stream (ms). */
 const KEEPALIVE_MS = 15_000;
@@ -34,6 +35,7 @@ export function eventText(e: StreamOutcome): string {
   return `id: ${e.seq}\nevent: ${e.subject}\n${data}\n`;
 }
 
+@Guarded()
 @ApiTags('events')
 @Controller('v1')
 export class EventsController {

@@ -1,8 +1,10 @@
 /** Liveness, readiness and metrics over HTTP. */
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { AllocatorMetrics } from '../allocator/allocator.metrics.js';
+import { Guarded, HttpAuthGuard } from '../auth/auth.guard.js';
+import { Open } from '../auth/roles.js';
 import { ApiAnswer, ApiProblems } from './openapi.js';
 import { ApiProblem } from './problem.js';
 import { ReadinessService, type Readiness } from './readiness.service.js';
@@ -15,6 +17,7 @@ function notReadyDetail(r: Readiness): string {
 }
 
 @Controller()
+@UseGuards(HttpAuthGuard)
 export class HealthController {
   constructor(
     private readonly allocator: AllocatorService,
@@ -23,12 +26,14 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
+  @Open('always')
   @ApiAnswer(200, 'Health', 'the process is alive')
   healthz() {
     return { status: 'ok' };
   }
 
   @Get('readyz')
+  @Open('always')
   @ApiAnswer(200, 'Readiness', 'connected, and caught up with the stream')
   @ApiProblems([503, 'NotReady: the readiness fields say why', 'NotReadyProblem'])
   async readyz() {
@@ -38,6 +43,8 @@ export class HealthController {
   }
 
   @Get('metrics')
+  @Open('metrics')
+  @Guarded()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiResponse({
     status: 200,

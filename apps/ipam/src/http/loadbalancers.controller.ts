@@ -10,7 +10,10 @@ import { IPAM_CONFIG } from '../tokens.js';
 import { badRequest, checkInputSize, lbParam, notFound, rejected } from './http-errors.js';
 import { ApiAnswer, ApiProblems, ref } from './openapi.js';
 import { PublishService } from './publish.service.js';
+import { Guarded } from '../auth/auth.guard.js';
+import { Requires } from '../auth/roles.js';
 
+@Guarded()
 @ApiTags('load balancers')
 @Controller('v1/loadbalancers')
 export class LoadBalancersController {
@@ -32,6 +35,7 @@ export class LoadBalancersController {
   }
 
   @Put(':namespace/:name')
+  @Requires('operator')
   @ApiOperation({ summary: 'Request an address (publishes LBRequested and waits for its outcome)' })
   @ApiBody({
     required: false,
@@ -56,6 +60,7 @@ export class LoadBalancersController {
   }
 
   @Delete(':namespace/:name')
+  @Requires('operator')
   @ApiOperation({ summary: 'Release its address (publishes LBDeleted and waits for its outcome)' })
   @ApiAnswer(200, 'IPReleased', 'released: the ipam.ip.released outcome')
   @ApiProblems(

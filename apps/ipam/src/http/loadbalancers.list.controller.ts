@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { badRequest } from './http-errors.js';
 import { ApiProblems, ref } from './openapi.js';
 import { pageByName, PageQuery } from './page.js';
+import { Guarded } from '../auth/auth.guard.js';
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -44,6 +45,7 @@ const POINT = {
   },
 };
 
+@Guarded()
 @ApiTags('load balancers')
 @Controller('v1')
 export class LoadBalancerListController {

@@ -35,6 +35,7 @@ import {
 import { ApiAnswer, ApiProblems, ref } from './openapi.js';
 import { pageByName, PageQuery } from './page.js';
 import { PublishService } from './publish.service.js';
+import { Guarded } from '../auth/auth.guard.js';
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -42,6 +43,7 @@ const queryPipe = new ValidationPipe({
     badRequest(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; ')),
 });
 
+@Guarded()
 @ApiTags('pools')
 @Controller('v1')
 export class PoolsController {
