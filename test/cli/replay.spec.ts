@@ -1,7 +1,9 @@
 /**
  * `ipam replay --verify` on a stream holding a forged outcome: inputs are stored while no service runs,
- * a wrong ipam.ip.allocated for one of them is stored before the service could answer it, then the
- * service starts and answers the rest. The replay names that input as the first divergence.
+ * and a wrong ipam.ip.allocated for one of them before any service could answer it. Before a service
+ * runs, that input's only outcome is refused: the replay names it as the first divergence. Then the
+ * service starts, refuses the forgery too and answers every input: the replay verifies and reports the
+ * refused outcome.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -49,10 +51,6 @@ beforeAll(async () => {
     await publishInput(js, 'ipam.lb.requested', { metadata: { namespace: 'default', name: 'b' } }, 'in-4'),
   ).toBe(4);
   expect(await publishInput(js, 'ipam.lb.requested', 'not json at all', 'in-5')).toBe(5);
-  await env.startService();
-  const audit = new StreamAudit(nc, STREAM);
-  await audit.waitUntilAllAnswered({ timeoutMs: 15_000 });
-  audit.assertExactlyOnce();
 }, 40_000);
 
 afterAll(async () => {
@@ -60,15 +58,43 @@ afterAll(async () => {
 });
 
 describe('ipam replay --verify', () => {
-  it('reports the first divergence with the input seq and both outcomes, and exits 1', async () => {
+  it('before any service answered: the input whose only outcome is refused is the first divergence, exit 1', async () => {
     const r = await env.ipam(['replay', '--verify']);
     expect(r.code).toBe(1);
-    const out = lines(r.out);
-    expect(out[0]).toBe('divergence at input seq 2 (ipam.lb.requested):');
-    expect(out[1]).toMatch(/^ {2}recorded: ipam\.ip\.allocated \(seq 3\) \{.*"ip":"10\.0\.0\.99"/);
-    expect(out[2]).toMatch(/^ {2}decided: {2}ipam\.ip\.allocated \{.*"ip":"10\.0\.0\.2"/);
-    expect(out[3]).toBe('1 of 4 inputs decided differently (3 the same, 0 unanswered)');
+    expect(lines(r.out)).toEqual([
+      'divergence at input seq 2 (ipam.lb.requested):',
+      expect.stringMatching(/^ {2}recorded: ipam\.ip\.allocated \(seq 3\) \{.*"ip":"10\.0\.0\.99"/),
+      // with the pool's creation unanswered, this build has no pool to allocate from
+      expect.stringMatching(/^ {2}decided: {2}ipam\.lb\.rejected \{.*"code":"NoMatchingPool"/),
+      '1 of 4 inputs decided differently (0 the same, 3 unanswered)',
+      'refused: 1 stored outcome not accepted by this build (never applied); the first:',
+      expect.stringMatching(/^ {2}seq 3 ipam\.ip\.allocated \{.*"ip":"10\.0\.0\.99"/),
+      expect.stringMatching(/^ {2}refused: not this build's answer to input seq 2 \(ipam\.lb\.rejected /),
+    ]);
     expect(lines(r.err)).toEqual(['error: replay diverged: first at input seq 2 (ipam.lb.requested)']);
+  });
+
+  it('once the service answered every input: verified, with the refused forgery reported, exit 0', async () => {
+    await env.startService();
+    const audit = new StreamAudit(nc, STREAM);
+    await audit.waitUntilAllAnswered({ timeoutMs: 15_000 });
+    expect(
+      audit
+        .outcomesByCause()
+        .get(2)
+        ?.map((o) => o.body.ip),
+    ).toEqual(['10.0.0.99', '10.0.0.2']);
+    const r = await env.ipam(['replay', '--verify']);
+    expect(r.code).toBe(0);
+    expect(lines(r.out)).toEqual([
+      'verified: all 4 inputs decided the same way (0 unanswered)',
+      'refused: 1 stored outcome not accepted by this build (never applied); the first:',
+      expect.stringMatching(/^ {2}seq 3 ipam\.ip\.allocated \{.*"ip":"10\.0\.0\.99"/),
+      expect.stringMatching(
+        /^ {2}refused: not this build's answer to input seq 2 \(ipam\.ip\.allocated \{.*"ip":"10\.0\.0\.2"/,
+      ),
+    ]);
+    expect(r.err).toBe('');
   });
 
   it('counts inputs not answered yet, and shows progress lines when stderr is not a terminal', async () => {
@@ -85,8 +111,8 @@ describe('ipam replay --verify', () => {
     const code = await replayCommand(['--verify', '--server', env.nats.url, '--stream', STREAM], c.io, {
       minTotalForLines: 1,
     });
-    expect(code).toBe(1);
-    expect(c.out()).toContain('1 of 5 inputs decided differently (3 the same, 1 unanswered)');
+    expect(code).toBe(0);
+    expect(c.out()).toContain('verified: all 4 inputs decided the same way (1 unanswered)');
     // progress is reported per batch read (this short stream arrives in one or a few)
     const progress = lines(c.err()).filter((l) => l.startsWith('replay: '));
     expect(progress.length).toBeGreaterThanOrEqual(1);
@@ -98,7 +124,7 @@ describe('ipam replay --verify', () => {
   it('draws a progress bar on a terminal and clears it', async () => {
     const c = captureIo({ stderrIsTTY: true });
     const code = await replayCommand(['--verify', '--server', env.nats.url, '--stream', STREAM], c.io);
-    expect(code).toBe(1);
+    expect(code).toBe(0);
     expect(c.err()).toContain('\r\x1b[2Kreplay [');
     expect(c.err()).toContain('100%');
     expect(c.err()).toContain('\r\x1b[2K');

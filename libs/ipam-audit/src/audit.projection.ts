@@ -5,9 +5,11 @@
  * - every address a load balancer held and every rejection it got;
  * - "as of": the holder of an address at a time or sequence.
  *
- * Memory grows with the number of allocations and rejections; a query is a map lookup plus a scan of
- * that one address's (or load balancer's) entries.
+ * It is fed the answers the in-order fold accepted (a forged outcome never reaches it). Memory grows with
+ * the number of allocations and rejections; a query is a map lookup plus a scan of that one address's
+ * (or load balancer's) entries.
  */
+import type { IpamEvent } from '../../ipam-domain/src/index.js';
 
 export interface Point {
   seq: number;
@@ -41,27 +43,6 @@ export interface AsOf {
   time?: number;
 }
 
-interface OutcomeBody {
-  causationSeq?: unknown;
-  loadBalancer?: unknown;
-  ipPool?: unknown;
-  ip?: unknown;
-  fromHistory?: unknown;
-  code?: unknown;
-  reason?: unknown;
-  forced?: unknown;
-}
-
-const decoder = new TextDecoder();
-
-/** Outcomes that have no place in the timelines but still answer their input (the first outcome counts). */
-const OTHER_OUTCOMES = new Set([
-  'ipam.ip.rejected',
-  'ipam.pool.accepted',
-  'ipam.pool.rejected',
-  'ipam.pool.historyrestored',
-]);
-
 function covers(h: Holding, at: AsOf): boolean {
   if (at.seq !== undefined) return h.from.seq <= at.seq && (h.to === null || h.to.seq > at.seq);
   if (at.time !== undefined) {
@@ -75,64 +56,41 @@ export class AuditProjection {
   private readonly byAddress = new Map<string, Holding[]>();
   private readonly byLoadBalancer = new Map<string, Array<Holding | Rejection>>();
   private readonly open = new Map<string, Holding>();
-  /** inputs already answered: the first outcome counts */
-  private readonly answered = new Set<number>();
-  /** highest stream sequence applied */
-  position = 0;
 
-  /** Applies one stored message; inputs and unknown subjects are ignored. */
-  apply(seq: number, subject: string, time: number, data: Uint8Array): void {
-    if (seq <= this.position) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(decoder.decode(data));
-    } catch {
-      this.position = seq;
-      return;
-    }
-    this.applyParsed(seq, subject, time, body);
-  }
-
-  /** `apply` for a body already parsed from JSON (the service parses each outcome once). */
-  applyParsed(seq: number, subject: string, time: number, parsed: unknown): void {
-    if (seq <= this.position) return;
-    this.position = seq;
-    const folded =
-      subject === 'ipam.ip.allocated' || subject === 'ipam.ip.released' || subject === 'ipam.lb.rejected';
-    if (!folded && !OTHER_OUTCOMES.has(subject)) return;
-    const body = parsed as OutcomeBody;
-    const causationSeq = typeof body?.causationSeq === 'number' ? body.causationSeq : -1;
-    // an outcome answers an earlier input, once: a later one, or one naming a later input, is ignored
-    if (causationSeq < 0 || causationSeq >= seq || this.answered.has(causationSeq)) return;
-    this.answered.add(causationSeq);
-    if (!folded) return;
-    const point = { seq, time: new Date(time).toISOString(), causationSeq };
-    const lb = typeof body.loadBalancer === 'string' ? body.loadBalancer : '';
-    if (subject === 'ipam.ip.allocated') {
-      if (typeof body.ip !== 'string' || typeof body.ipPool !== 'string') return;
-      const held = this.open.get(lb);
-      if (held && held.ip === body.ip && held.ipPool === body.ipPool) return; // repeated request
+  /**
+   * Applies the accepted answer of one input, stored at `seq` at `time` (ms). Only answers the in-order
+   * fold accepted may come here (InputLedger): the projection takes them as they are.
+   */
+  apply(seq: number, time: number, event: IpamEvent): void {
+    if (event.type !== 'IPAllocated' && event.type !== 'IPReleased' && event.type !== 'LBRejected') return;
+    const point = { seq, time: new Date(time).toISOString(), causationSeq: event.data.causationSeq };
+    if (event.type === 'IPAllocated') {
+      const d = event.data;
+      const held = this.open.get(d.loadBalancer);
+      if (held && held.ip === d.ip && held.ipPool === d.ipPool) return; // repeated request
       const h: Holding = {
-        ip: body.ip,
-        ipPool: body.ipPool,
-        loadBalancer: lb,
-        fromHistory: body.fromHistory === true,
+        ip: d.ip,
+        ipPool: d.ipPool,
+        loadBalancer: d.loadBalancer,
+        fromHistory: d.fromHistory === true,
         from: point,
         to: null,
       };
-      this.push(this.byAddress, body.ip, h);
-      this.push(this.byLoadBalancer, lb, h);
-      this.open.set(lb, h);
-    } else if (subject === 'ipam.ip.released') {
-      const h = this.open.get(lb);
-      if (!h || h.ip !== body.ip) return;
-      h.to = { ...point, forced: body.forced === true };
-      this.open.delete(lb);
+      this.push(this.byAddress, d.ip, h);
+      this.push(this.byLoadBalancer, d.loadBalancer, h);
+      this.open.set(d.loadBalancer, h);
+    } else if (event.type === 'IPReleased') {
+      const d = event.data;
+      const h = this.open.get(d.loadBalancer);
+      if (!h || h.ip !== d.ip) return;
+      h.to = { ...point, forced: d.forced === true };
+      this.open.delete(d.loadBalancer);
     } else {
-      this.push(this.byLoadBalancer, lb, {
-        loadBalancer: lb,
-        code: typeof body.code === 'string' ? body.code : '',
-        reason: typeof body.reason === 'string' ? body.reason : '',
+      const d = event.data;
+      this.push(this.byLoadBalancer, d.loadBalancer, {
+        loadBalancer: d.loadBalancer,
+        code: d.code,
+        reason: d.reason,
         at: point,
       });
     }

@@ -1,59 +1,61 @@
 /**
- * Replay verification: re-decide every input of a stream with this build, starting from an empty
- * state, and compare each decision with the outcome the stream recorded for that input.
+ * Replay verification: fold a stream with this build as the service folds it, from an empty state, and
+ * report what it made of every input and every stored outcome.
  *
- * One pass over the stored events, with the allocator's own rule: inputs wait in stream order, the
- * first outcome stored for an input (JSON with a numeric causationSeq below its own sequence) is its
- * answer, and answers are applied in the order of the inputs they answer. When the oldest waiting
- * input has its answer, it is decided on the current state and compared with the recorded text; the
- * state then evolves with the recorded outcome (this build's decision when they match, the recorded
- * body when they differ), so a divergence is reported where it happens and does not hide or cause
- * later ones; the report names the first. Inputs still waiting at the end of the stream are unanswered.
+ * The fold is the service's: an InputLedger whose judge decides each input with this build at its turn
+ * and accepts as its answer only the first stored outcome equal to that decision; the state evolves
+ * with accepted answers only. So a forged outcome is refused (counted, the first one reported) and the
+ * verification goes on. An input whose stored outcomes were all refused is a divergence (this build
+ * answers it differently: another build's decision, or a forgery not answered yet); one with no stored
+ * outcome at all is unanswered.
  */
-import { decide, evolve, initialState, IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
-import type { StoredEvent, WireCodec } from '../../ipam-contract/src/index.js';
+import { evolve, initialState, IpamCommand, IpamEvent, IpamState } from '../../ipam-domain/src/index.js';
+import {
+  InputLedger,
+  WAITING,
+  type LedgerEntry,
+  type LedgerJudge,
+  type RefusalReason,
+  type StoredEvent,
+  type WireCodec,
+} from '../../ipam-contract/src/index.js';
+import { decideAnswer } from './decide-answer.js';
 
 export interface Divergence {
   /** stream sequence of the input */
   inputSeq: number;
   inputSubject: string;
-  /** what the stream recorded (subject and body), or null when the input has no outcome */
+  /** the first outcome the stream recorded for it (refused) */
   recorded: { seq: number; subject: string; body: unknown } | null;
   /** what this build decides */
   decided: { subject: string; body: unknown };
 }
 
+/** A stored outcome the fold did not accept. */
+export interface Refusal {
+  seq: number;
+  subject: string;
+  /** the body as JSON, or its text when it is not JSON */
+  body: unknown;
+  reason: RefusalReason;
+  /** the input it names, when that input was still waiting for its answer */
+  inputSeq: number | null;
+  /** this build's answer to that input, when it was decided */
+  decided: { subject: string; body: unknown } | null;
+}
+
 export interface VerifyReport {
   inputs: number;
+  /** inputs answered by an outcome equal to this build's decision */
   matched: number;
   /** inputs with no recorded outcome at the end of the stream (not yet answered) */
   unanswered: number[];
   firstDivergence: Divergence | null;
+  /** inputs whose recorded outcomes were all refused */
   divergences: number;
-}
-
-
-/** The first recorded outcome of an input, as read from the stream. */
-interface Recorded {
-  seq: number;
-  subject: string;
-  type: IpamEvent['type'];
-  text: string;
-  /** JSON.parse(text) */
-  body: unknown;
-}
-
-/** An input waiting for its turn (its own answer, or the answers of the inputs before it). */
-interface Pending {
-  seq: number;
-  subject: string;
-  command: IpamCommand;
-  /** its first recorded outcome, once read */
-  recorded: Recorded | null;
-  /** this build's decision on the state as of its turn (computed once it is the oldest) */
-  decided: IpamEvent | null;
-  decidedSubject: string;
-  decidedText: string;
+  /** stored outcomes refused (forged, another build's, late copies, unreadable) */
+  refused: number;
+  firstRefused: Refusal | null;
 }
 
 const decoder = new TextDecoder();
@@ -64,172 +66,170 @@ export interface Verifier {
   push(e: StoredEvent): void;
   /** the end of the stream: settles the inputs still waiting and returns the report (call once) */
   finish(): VerifyReport;
+  /** the folded state: accepted answers only */
+  readonly state: IpamState;
 }
 
-/**
- * Verifies a stream read once, in stream order, by `read()` (called once).
- * `onProgress(seq)` is called at every 10,000th event read.
- */
+export interface VerifyOptions {
+  /** called at every 10,000th event pushed, with its sequence */
+  onProgress?: (seq: number) => void;
+  /** every accepted outcome, in the order the fold applies them (the input order) */
+  onAccepted?: (outcome: StoredEvent, answer: IpamEvent) => void;
+}
+
+/** Verifies a stream read once, in stream order, by `read()` (called once). */
 export async function verifyReplay(
   read: () => AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
   codec: WireCodec,
   onProgress?: (seq: number) => void,
 ): Promise<VerifyReport> {
-  const verifier = createVerifier(codec, onProgress);
+  const verifier = createVerifier(codec, { onProgress });
   const source = read();
   if (Symbol.asyncIterator in source) for await (const e of source) verifier.push(e);
   else for (const e of source) verifier.push(e);
   return verifier.finish();
 }
 
-/**
- * The verification of {@link verifyReplay}, fed event by event: `push` every stored event in stream
- * order, then `finish`. `onProgress(seq)` is called at every 10,000th event pushed.
- */
-export function createVerifier(codec: WireCodec, onProgress?: (seq: number) => void): Verifier {
-  const state = initialState();
-  const report: VerifyReport = {
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The causationSeq an outcome's body names, or NaN. */
+export function causationOf(text: string): number {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return NaN;
+  }
+  const c = (body as { causationSeq?: unknown } | null)?.causationSeq;
+  return typeof c === 'number' ? c : NaN;
+}
+
+type Entry = LedgerEntry<IpamCommand, IpamEvent, StoredEvent>;
+
+class VerifyFold implements LedgerJudge<IpamCommand, IpamEvent, StoredEvent> {
+  readonly state = initialState();
+  readonly report: VerifyReport = {
     inputs: 0,
     matched: 0,
     unanswered: [],
     firstDivergence: null,
     divergences: 0,
+    refused: 0,
+    firstRefused: null,
   };
-  /** the inputs not decided yet, in stream order: queue[head..] (sorted by seq) */
-  let queue: Pending[] = [];
-  let head = 0;
+  readonly ledger = new InputLedger<IpamCommand, IpamEvent, StoredEvent>(this);
+  /** the first refused outcome of each input still waiting, while it waits */
+  private readonly refusedFor = new Map<number, StoredEvent>();
 
-  /** The oldest waiting input's decision on the current state (once per input: decide is pure). */
-  const decideHead = (p: Pending): IpamEvent => {
-    if (p.decided === null) {
-      const decided = decide(p.command, state)[0];
-      p.decided = decided;
-      p.decidedSubject = codec.subjectOf(decided);
-      p.decidedText = JSON.stringify(decided.data);
-    }
-    return p.decided;
-  };
+  constructor(
+    private readonly codec: WireCodec,
+    private readonly onAccepted: VerifyOptions['onAccepted'],
+  ) {}
 
-  /** Drops the oldest waiting input. */
-  const pop = (): void => {
-    queue[head] = undefined as unknown as Pending;
-    head++;
-    if (head === queue.length) {
-      queue.length = 0;
-      head = 0;
-    } else if (head >= 4096 && head * 2 >= queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-  };
+  decide(_seq: number, command: IpamCommand): IpamEvent {
+    return decideAnswer(command, this.state);
+  }
 
-  /** The oldest waiting input is answered (or, at the end, has no answer): compare, evolve, drop it. */
-  const settleHead = (p: Pending): void => {
-    const decided = decideHead(p);
-    pop();
-    const rec = p.recorded;
-    if (rec === null) {
-      report.unanswered.push(p.seq);
+  subjectOf(answer: IpamEvent): string {
+    return this.codec.subjectOf(answer);
+  }
+
+  textOf(answer: IpamEvent): string {
+    return JSON.stringify(answer.data);
+  }
+
+  accepted(entry: Entry, _outcomeSeq: number, outcome: StoredEvent): void {
+    const answer = entry.answer as IpamEvent;
+    this.report.matched++;
+    evolve(this.state, answer);
+    if (this.refusedFor.size > 0) this.refusedFor.delete(entry.seq);
+    this.onAccepted?.(outcome, answer);
+  }
+
+  refused(
+    entry: Entry | null,
+    seq: number,
+    subject: string,
+    text: string,
+    outcome: StoredEvent,
+    reason: RefusalReason,
+  ): void {
+    const r = this.report;
+    r.refused++;
+    const waiting = entry !== null && entry.state === WAITING;
+    if (waiting && !this.refusedFor.has(entry.seq)) this.refusedFor.set(entry.seq, outcome);
+    if (r.firstRefused !== null) return;
+    r.firstRefused = {
+      seq,
+      subject,
+      body: parsed(text),
+      reason,
+      inputSeq: waiting ? entry.seq : null,
+      decided:
+        waiting && entry.answer !== null ? { subject: entry.answerSubject, body: entry.answer.data } : null,
+    };
+  }
+
+  push(e: StoredEvent): void {
+    if (this.codec.eventType(e.subject) !== null) {
+      const text = decoder.decode(e.data);
+      if (!this.ledger.offerText(e.seq, e.subject, text, e))
+        this.ledger.offer(causationOf(text), e.seq, e.subject, text, e);
       return;
     }
-    if (rec.subject === p.decidedSubject && rec.text === p.decidedText) {
-      report.matched++;
-      evolve(state, decided);
-      return;
-    }
-    report.divergences++;
-    if (report.firstDivergence === null) {
-      report.firstDivergence = {
-        inputSeq: p.seq,
-        inputSubject: p.subject,
-        recorded: { seq: rec.seq, subject: rec.subject, body: rec.body },
-        decided: { subject: p.decidedSubject, body: decided.data },
+    const command = this.codec.toCommand(e);
+    if (command === null) return;
+    this.report.inputs++;
+    this.ledger.push(e.seq, e.subject, command);
+  }
+
+  /** The end of the stream: every input still waiting is dropped, unapplied, in order. */
+  finish(): VerifyReport {
+    const r = this.report;
+    for (let e = this.ledger.skipHead(); e !== null; e = this.ledger.skipHead()) {
+      const recorded = this.refusedFor.get(e.seq);
+      if (recorded === undefined) {
+        r.unanswered.push(e.seq);
+        continue;
+      }
+      this.refusedFor.delete(e.seq);
+      r.divergences++;
+      r.firstDivergence ??= {
+        inputSeq: e.seq,
+        inputSubject: e.subject,
+        recorded: {
+          seq: recorded.seq,
+          subject: recorded.subject,
+          body: parsed(decoder.decode(recorded.data)),
+        },
+        decided: { subject: e.answerSubject, body: (e.answer as IpamEvent).data },
       };
     }
-    // Go on from what the stream recorded: that is the state later inputs were decided on.
-    if (typeof rec.body === 'object') evolve(state, { type: rec.type, data: rec.body } as IpamEvent);
-  };
+    return r;
+  }
+}
 
-  /** Decides every waiting input whose answer is known and whose turn it is. */
-  const drain = (): void => {
-    while (head < queue.length && queue[head].recorded !== null) settleHead(queue[head]);
-  };
-
-  /** The waiting input at `seq`, or undefined (never an input, or already decided). */
-  const waiting = (seq: number): Pending | undefined => {
-    let lo = head;
-    let hi = queue.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = queue[mid].seq;
-      if (s === seq) return queue[mid];
-      if (s < seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
-  };
-
-  const onOutcome = (e: StoredEvent, type: IpamEvent['type']): void => {
-    const text = decoder.decode(e.data);
-    // The common case: the answer to the oldest waiting input, exactly as this build decides it. Text
-    // equal to this build's JSON has this build's causationSeq: that input's sequence (checked), which is
-    // below e.seq; and the oldest waiting input has no answer yet, so this is its first one.
-    if (head < queue.length) {
-      const oldest = queue[head];
-      const decided = decideHead(oldest);
-      if (
-        text === oldest.decidedText &&
-        e.subject === oldest.decidedSubject &&
-        (decided.data as { causationSeq?: unknown }).causationSeq === oldest.seq
-      ) {
-        report.matched++;
-        pop();
-        evolve(state, decided);
-        drain();
-        return;
-      }
-    }
-    // Otherwise read it as the service reads an outcome: JSON with a numeric causationSeq, answering
-    // an earlier input; the first such outcome of an input is its answer.
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const causation = (body as { causationSeq?: unknown } | null)?.causationSeq;
-    if (typeof causation !== 'number' || causation >= e.seq) return;
-    const p = waiting(causation);
-    if (p === undefined || p.recorded !== null) return;
-    p.recorded = { seq: e.seq, subject: e.subject, type, text, body };
-    if (p === queue[head]) drain();
-  };
-
+/** The verification of {@link verifyReplay}, fed event by event: `push` each stored event, then `finish`. */
+export function createVerifier(codec: WireCodec, options: VerifyOptions = {}): Verifier {
+  const fold = new VerifyFold(codec, options.onAccepted);
+  const onProgress = options.onProgress;
   let n = 0;
-  const onEvent = (e: StoredEvent): void => {
-    if (onProgress && ++n % 10_000 === 0) onProgress(e.seq);
-    const type = codec.eventType(e.subject);
-    if (type !== null) onOutcome(e, type);
-    const command = codec.toCommand(e);
-    if (command === null) return;
-    report.inputs++;
-    queue.push({
-      seq: e.seq,
-      subject: e.subject,
-      command,
-      recorded: null,
-      decided: null,
-      decidedSubject: '',
-      decidedText: '',
-    });
-  };
   return {
-    push: onEvent,
-    finish: () => {
-      // The end of the stream: every input still waiting is decided in order; those with no answer
-      // are unanswered (and the state does not evolve with them).
-      while (head < queue.length) settleHead(queue[head]);
-      return report;
+    push: onProgress
+      ? (e) => {
+          if (++n % 10_000 === 0) onProgress(e.seq);
+          fold.push(e);
+        }
+      : (e) => fold.push(e),
+    finish: () => fold.finish(),
+    get state() {
+      return fold.state;
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   type StoredEvent,
   type WireCodec,
 } from '../../ipam-contract/src/index.js';
-import { AuditProjection } from '../src/index.js';
+import { AuditProjection, createVerifier } from '../src/index.js';
 import { prng } from '../../../test/support/prng.js';
 
 export const MAX_BYTES = 64 * 1024;
@@ -35,11 +35,11 @@ export interface InputOptions {
   raw?: string;
   /** Nats-Msg-Id of the input; default `in-<seq>` */
   msgId?: string | null;
-  /** false: never store an outcome for this input (and do not evolve the state with it) */
+  /** false: never store this build's outcome for this input (and do not evolve the state with it) */
   answer?: boolean;
   /**
-   * replaces the decision: the stream records this outcome and the state evolves with it, as when
-   * another instance (another build) answered first and the service applied the stored outcome
+   * an outcome stored before this build's (a forgery, or another build's decision), with the msgId
+   * `forged-<seq>`; the state never evolves with it
    */
   forge?: (decided: IpamEvent) => IpamEvent;
 }
@@ -56,7 +56,7 @@ export class StoredStream {
   clock = T0;
   /** ms between two stored messages */
   step = 1000;
-  private queue: Array<{ inputSeq: number; event: IpamEvent }> = [];
+  private queue: Array<{ inputSeq: number; event: IpamEvent | null; forged: IpamEvent | null }> = [];
   /** outcome by input seq, as stored */
   readonly outcomes = new Map<number, Outcome>();
 
@@ -86,17 +86,20 @@ export class StoredStream {
     const command = inputCommand(subject, m.data, { seq: m.seq, id: msgId }, MAX_BYTES);
     const events = decide(command, this.state);
     expect(events).toHaveLength(1);
-    const event = o.forge ? o.forge(events[0]) : events[0];
-    if (o.answer === false) return seq;
-    evolve(this.state, event);
-    this.queue.push({ inputSeq: seq, event });
+    const forged = o.forge ? o.forge(events[0]) : null;
+    const event = o.answer === false ? null : events[0];
+    if (event !== null) evolve(this.state, event);
+    if (event !== null || forged !== null) this.queue.push({ inputSeq: seq, event, forged });
     return seq;
   }
 
   /** Stores the outcomes of every input not answered yet, in input order. */
   flush(): Outcome[] {
     const out: Outcome[] = [];
-    for (const { inputSeq, event } of this.queue) {
+    for (const { inputSeq, event, forged } of this.queue) {
+      if (forged !== null)
+        this.store(OUTCOME_SUBJECTS[forged.type], JSON.stringify(forged.data), `forged-${inputSeq}`);
+      if (event === null) continue;
       const message = this.store(
         OUTCOME_SUBJECTS[event.type],
         JSON.stringify(event.data),
@@ -118,10 +121,12 @@ export class StoredStream {
     return { ...outcome, inputSeq };
   }
 
-  /** Folds every stored message into a fresh projection. */
+  /** Folds every stored message as the service does, into a fresh projection of the accepted answers. */
   project(): AuditProjection {
     const p = new AuditProjection();
-    for (const m of this.messages) p.apply(m.seq, m.subject, m.timeMs, m.data);
+    const v = createVerifier(codec, { onAccepted: (m, answer) => p.apply(m.seq, m.timeMs, answer) });
+    for (const m of this.messages) v.push(m);
+    v.finish();
     return p;
   }
 }

@@ -1,12 +1,12 @@
 /**
  * verifyReplay with the service's codec over synthetic stored streams: a clean mixed stream verifies;
- * a changed outcome is the first divergence (with both bodies); an input with no outcome is unanswered;
- * inputs that cannot be read verify like any other; the first outcome of an input is the one compared.
+ * a forged outcome is refused and reported while its input's true answer still counts; an input whose
+ * stored outcomes are all refused is a divergence (with both bodies); an input with no outcome is
+ * unanswered; inputs that cannot be read verify like any other.
  */
-import { globalPool, lb } from '../../ipam-domain/test/support.js';
-import type { IpamEvent } from '../../ipam-domain/src/index.js';
+import { globalPool, lb, pool } from '../../ipam-domain/test/support.js';
 import type { StoredEvent } from '../../ipam-contract/src/index.js';
-import { verifyReplay } from '../src/index.js';
+import { createVerifier, verifyReplay } from '../src/index.js';
 import { bodyOf, codec, MAX_BYTES, mixedStream, StoredStream } from './stream.js';
 
 const clean = mixedStream(3000, 7);
@@ -74,6 +74,8 @@ describe('a clean stream verifies', () => {
       unanswered: [],
       firstDivergence: null,
       divergences: 0,
+      refused: 0,
+      firstRefused: null,
     });
   });
 
@@ -102,7 +104,66 @@ describe('a clean stream verifies', () => {
   });
 });
 
-describe('divergences', () => {
+describe('forged outcomes are refused and the verification goes on', () => {
+  it('given a forged allocation stored right before the true one, then it is refused and every input matches', async () => {
+    const s = new StoredStream();
+    s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
+    const x = s.input('ipam.lb.requested', lb('ns/x'), {
+      forge: (e) => (e.type === 'IPAllocated' ? { ...e, data: { ...e.data, ip: '10.0.0.200' } } : e),
+    });
+    s.input('ipam.lb.requested', lb('ns/y'));
+    s.input('ipam.lb.requested', lb('ns/z', { ip: '10.0.0.200' }));
+    const [xHeld, yHeld, zHeld] = s.flush();
+    expect([xHeld.event.data, yHeld.event.data, zHeld.event.data]).toMatchObject([
+      { ip: '10.0.0.2' },
+      { ip: '10.0.0.3' },
+      { ip: '10.0.0.200' },
+    ]);
+    const report = await verifyReplay(() => s.messages, codec);
+    expect(report).toMatchObject({ inputs: 4, matched: 4, divergences: 0, unanswered: [], refused: 1 });
+    expect(report.firstRefused).toEqual({
+      seq: xHeld.message.seq - 1,
+      subject: 'ipam.ip.allocated',
+      body: { ...xHeld.event.data, ip: '10.0.0.200' },
+      reason: 'differs',
+      inputSeq: x,
+      decided: { subject: 'ipam.ip.allocated', body: xHeld.event.data },
+    });
+  });
+
+  it('the attack of issue 11: a forged ipam.pool.accepted of an overlapping pool is not in the folded state', async () => {
+    const s = new StoredStream();
+    s.send('ipam.pool.created', globalPool('a', '10.80.0.0/24'));
+    const overlapping = s.send(
+      'ipam.pool.created',
+      pool('b', '10.80.0.0/25', { scope: [{ namespace: 'b' }] }),
+      {
+        forge: (e) => ({
+          type: 'PoolAccepted',
+          data: {
+            name: 'b',
+            change: 'created',
+            causationSeq: e.data.causationSeq,
+            causationId: e.data.causationId,
+          },
+        }),
+      },
+    );
+    expect(overlapping.message.subject).toBe('ipam.pool.rejected');
+    s.send('ipam.lb.requested', lb('b/first'));
+    const verifier = createVerifier(codec);
+    for (const m of s.messages) verifier.push(m);
+    const report = verifier.finish();
+    expect(report).toMatchObject({ inputs: 3, matched: 3, divergences: 0, refused: 1 });
+    expect(report.firstRefused).toMatchObject({
+      subject: 'ipam.pool.accepted',
+      inputSeq: overlapping.inputSeq,
+    });
+    expect([...verifier.state.pools.keys()]).toEqual(['a']);
+  });
+});
+
+describe('divergences: inputs whose stored outcomes this build all refuses', () => {
   /** An allocation in the middle of the clean stream, its input and its outcome message. */
   function anAllocation(s: StoredStream) {
     const m = s.messages.find((x) => x.seq > s.lastSeq / 2 && x.subject === 'ipam.ip.allocated')!;
@@ -122,38 +183,17 @@ describe('divergences', () => {
       recorded: { seq: message.seq, subject: 'ipam.ip.allocated', body: changed },
       decided: { subject: 'ipam.ip.allocated', body },
     });
+    expect(report.firstRefused).toMatchObject({ seq: message.seq, reason: 'differs', inputSeq });
     expect(report.divergences).toBeGreaterThanOrEqual(1);
     expect(report.matched + report.divergences).toBe(3000);
     expect(report.unanswered).toEqual([]);
   });
 
-  it('an outcome another build recorded (and the service applied) diverges once: later inputs match again', async () => {
-    // the recorded allocation takes another free address of the pool; the state goes on from it
-    const s = new StoredStream();
-    s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
-    for (let i = 0; i < 5; i++) s.send('ipam.lb.requested', lb(`ns/a${i}`));
-    const forgedSeq = s.input('ipam.lb.requested', lb('ns/x'), {
-      forge: (e: IpamEvent) =>
-        e.type === 'IPAllocated' ? { ...e, data: { ...e.data, ip: '10.0.0.200' } } : e,
-    });
-    s.input('ipam.lb.requested', lb('ns/y'));
-    s.input('ipam.lb.requested', lb('ns/z', { ip: '10.0.0.200' }));
-    const [x, y, z] = s.flush();
-    expect([x.event.data, y.event.data]).toMatchObject([{ ip: '10.0.0.200' }, { ip: '10.0.0.201' }]);
-    expect(z.event).toMatchObject({ type: 'LBRejected', data: { code: 'AddressUnavailable' } });
-    const report = await verifyReplay(() => s.messages, codec);
-    expect(report).toMatchObject({ inputs: 9, matched: 8, divergences: 1, unanswered: [] });
-    expect(report.firstDivergence).toMatchObject({
-      inputSeq: forgedSeq,
-      recorded: { subject: 'ipam.ip.allocated', body: { ip: '10.0.0.200', loadBalancer: 'ns/x' } },
-      decided: { subject: 'ipam.ip.allocated', body: { ip: '10.0.0.7', loadBalancer: 'ns/x' } },
-    });
-  });
-
-  it('a recorded outcome on another subject (a rejection where this build allocates)', async () => {
+  it('another build answered on another subject (a rejection where this build allocates), and nothing else did', async () => {
     const s = new StoredStream();
     s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
     const seq = s.input('ipam.lb.requested', lb('ns/x'), {
+      answer: false,
       forge: (e) => ({
         type: 'LBRejected',
         data: {
@@ -167,7 +207,7 @@ describe('divergences', () => {
     });
     s.flush();
     const report = await verifyReplay(() => s.messages, codec);
-    expect(report.divergences).toBe(1);
+    expect(report).toMatchObject({ inputs: 2, matched: 1, divergences: 1, unanswered: [], refused: 1 });
     expect(report.firstDivergence).toMatchObject({
       inputSeq: seq,
       recorded: { seq: seq + 1, subject: 'ipam.lb.rejected', body: { code: 'PoolExhausted' } },
@@ -203,6 +243,8 @@ describe('unanswered inputs', () => {
       unanswered: [a, b],
       firstDivergence: null,
       divergences: 0,
+      refused: 0,
+      firstRefused: null,
     });
   });
 });
@@ -234,33 +276,57 @@ describe('inputs that cannot be read', () => {
     });
     expect(answers[3].event.data).toMatchObject({ loadBalancer: '' });
     const report = await verifyReplay(() => s.messages, codec);
-    expect(report).toEqual({ inputs: 6, matched: 6, unanswered: [], firstDivergence: null, divergences: 0 });
+    expect(report).toEqual({
+      inputs: 6,
+      matched: 6,
+      unanswered: [],
+      firstDivergence: null,
+      divergences: 0,
+      refused: 0,
+      firstRefused: null,
+    });
   });
 });
 
-describe('which recorded outcome is compared', () => {
-  it('the first outcome of an input; a later different one is ignored', async () => {
+describe('outcomes that answer nothing are refused and change nothing', () => {
+  it('a later allocation for an answered input is stale', async () => {
     const s = new StoredStream();
     s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
     const x = s.send('ipam.lb.requested', lb('ns/x'));
-    s.store('ipam.ip.allocated', JSON.stringify({ ...x.event.data, ip: '10.0.0.99' }), 'late-duplicate');
+    const late = s.store('ipam.ip.allocated', JSON.stringify({ ...x.event.data, ip: '10.0.0.99' }), 'late');
     s.send('ipam.lb.requested', lb('ns/y'));
     const report = await verifyReplay(() => s.messages, codec);
-    expect(report).toMatchObject({ inputs: 3, matched: 3, divergences: 0 });
+    expect(report).toMatchObject({ inputs: 3, matched: 3, divergences: 0, refused: 1 });
+    expect(report.firstRefused).toMatchObject({
+      seq: late.seq,
+      reason: 'stale',
+      inputSeq: null,
+      decided: null,
+    });
   });
 
-  it('an outcome the service would not read (not JSON) is not the recorded one: the service answered after it', async () => {
+  it('an outcome that is not JSON is unreadable; the answer after it counts', async () => {
     const s = new StoredStream();
     s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
     const seq = s.input('ipam.lb.requested', lb('ns/x'));
-    // a broken message on an outcome subject, stored before the service's answer; the service ignores it
-    s.store('ipam.ip.allocated', `{"causationSeq":${seq},"ip":`, 'broken');
+    const broken = s.store('ipam.ip.allocated', `{"causationSeq":${seq},"ip":`, 'broken');
     s.flush();
     const report = await verifyReplay(() => s.messages, codec);
-    expect(report).toMatchObject({ inputs: 2, matched: 2, divergences: 0, firstDivergence: null });
+    expect(report).toMatchObject({
+      inputs: 2,
+      matched: 2,
+      divergences: 0,
+      firstDivergence: null,
+      refused: 1,
+    });
+    expect(report.firstRefused).toMatchObject({
+      seq: broken.seq,
+      reason: 'unreadable',
+      body: `{"causationSeq":${seq},"ip":`,
+    });
   });
 
-  it('an outcome written by another publisher with other JSON spacing counts as the answer, as for the service', async () => {
+  it('an outcome with other JSON spacing is not this build text: refused, and its input diverges', async () => {
     const s = new StoredStream();
     s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
     const seq = s.input('ipam.lb.requested', lb('ns/x'), { answer: false });
@@ -274,14 +340,13 @@ describe('which recorded outcome is compared', () => {
     );
     const report = await verifyReplay(() => s.messages, codec);
     expect(report.unanswered).toEqual([]);
-    // compared as text, so it diverges (the recorded text is not this build's text)
     expect(report.firstDivergence).toMatchObject({
       inputSeq: seq,
       recorded: { subject: 'ipam.lb.rejected', body: { code: 'PoolExhausted' } },
     });
   });
 
-  it("an outcome stored before its input (a causationSeq from the future) is not that input's answer", async () => {
+  it("an outcome stored before its input (a causationSeq from the future) is stale, not that input's answer", async () => {
     const s = new StoredStream();
     s.send('ipam.pool.created', globalPool('p', '10.0.0.0/24'));
     const future = s.lastSeq + 2;
@@ -297,6 +362,7 @@ describe('which recorded outcome is compared', () => {
     );
     expect(s.send('ipam.lb.requested', lb('ns/x')).inputSeq).toBe(future);
     const report = await verifyReplay(() => s.messages, codec);
-    expect(report).toMatchObject({ inputs: 2, matched: 2, divergences: 0 });
+    expect(report).toMatchObject({ inputs: 2, matched: 2, divergences: 0, refused: 1 });
+    expect(report.firstRefused).toMatchObject({ reason: 'stale' });
   });
 });

@@ -38,6 +38,8 @@ export {
 export type { BodyResult, FreeTextPaths } from './validate-body.js';
 export { isInputSubject, inputCommand, serviceCodec } from './input-codec.js';
 export type { WireCodec } from './input-codec.js';
+export { InputLedger, WAITING, CLAIMED, SETTLED } from './input-ledger.js';
+export type { LedgerEntry, LedgerJudge, RefusalReason } from './input-ledger.js';
 export { SCHEMAS, INPUT_SCHEMAS, OUTCOME_SCHEMAS, QUERY_SCHEMAS } from './schemas.js';
 export type { JsonSchema } from './schemas.js';
 /** What outcomes and query replies carry, for clients (the domain's types are the wire bodies). */

@@ -1,9 +1,9 @@
 /**
- * `ipam replay --verify`: reads the whole stream and re-decides every input with this build (the
- * service's own decoding of inputs: inputCommand), comparing each decision with the recorded outcome.
+ * `ipam replay --verify`: folds the whole stream with this build as the service does (the service's own
+ * decoding of inputs and the same in-order fold), and reports divergences and refused outcomes.
  */
 import 'reflect-metadata';
-import { createVerifier, type VerifyReport } from '../../../../libs/ipam-audit/src/index.js';
+import { createVerifier, type Refusal, type VerifyReport } from '../../../../libs/ipam-audit/src/index.js';
 import type { EventStore } from '../../../../libs/jetstream/src/index.js';
 import { serviceCodec, type WireCodec } from '../../../../libs/ipam-contract/src/index.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, printError, UsageError } from '../io.js';
@@ -13,10 +13,12 @@ import { createProgress, type ProgressOptions } from '../progress.js';
 
 export const REPLAY_USAGE = `Usage: ipam replay --verify
 
-Reads every event of the stream and decides every input again with this build, from an empty state,
-comparing each decision with the outcome the stream recorded for it. Prints
+Reads every event of the stream and folds it with this build, from an empty state, as the service does:
+each input is decided again, and its answer is the first stored outcome equal to that decision. Prints
   verified: all N inputs decided the same way (M unanswered)
-or the first divergence (the input's seq and subject, the recorded and the decided outcome) and exits 1.
+or the first divergence (an input whose stored outcomes this build all refuses: the input's seq and
+subject, the recorded and the decided outcome) and exits 1. Stored outcomes the fold refuses (forged,
+another build's, late copies) are counted, and the first is shown; alone they do not fail the check.
 Inputs are read as the service reads them, with the body limit from $IPAM_MAX_BODY_BYTES (default 65536).
 Progress goes to stderr (a bar on a terminal).
 
@@ -64,7 +66,28 @@ function compact(body: unknown): string {
   return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
-/** The report: one line when everything matched; the first divergence otherwise. */
+const REFUSAL_REASONS: Record<Refusal['reason'], (r: Refusal) => string> = {
+  differs: (r) =>
+    r.decided
+      ? `not this build's answer to input seq ${r.inputSeq} (${r.decided.subject} ${compact(r.decided.body)})`
+      : `not this build's answer to input seq ${r.inputSeq}`,
+  stale: () => 'its input was already answered, or is not an input',
+  unreadable: () => 'it names no input',
+};
+
+/** Refused outcomes, when there are any: how many, and the first. */
+function printRefused(io: CliIo, report: VerifyReport): void {
+  const r = report.firstRefused;
+  if (r === null) return;
+  println(
+    io.stdout,
+    `refused: ${report.refused} stored outcome${report.refused === 1 ? '' : 's'} not accepted by this build (never applied); the first:`,
+  );
+  println(io.stdout, `  seq ${r.seq} ${r.subject} ${compact(r.body)}`);
+  println(io.stdout, `  refused: ${REFUSAL_REASONS[r.reason](r)}`);
+}
+
+/** The report: one line when everything matched (and the refused outcomes); the first divergence otherwise. */
 export function printReport(io: CliIo, report: VerifyReport): number {
   const unanswered = report.unanswered.length;
   if (report.firstDivergence === null) {
@@ -76,6 +99,7 @@ export function printReport(io: CliIo, report: VerifyReport): number {
       const shown = report.unanswered.slice(0, 10).join(', ');
       println(io.stdout, `unanswered inputs (no outcome yet): seq ${shown}${unanswered > 10 ? ', ...' : ''}`);
     }
+    printRefused(io, report);
     return EXIT_OK;
   }
   const d = report.firstDivergence;
@@ -91,6 +115,7 @@ export function printReport(io: CliIo, report: VerifyReport): number {
     io.stdout,
     `${report.divergences} of ${report.inputs} inputs decided differently (${report.matched} the same, ${unanswered} unanswered)`,
   );
+  printRefused(io, report);
   printError(io, `replay diverged: first at input seq ${d.inputSeq} (${d.inputSubject})`);
   return EXIT_FAILED;
 }

@@ -1,6 +1,6 @@
 /**
- * Prometheus metrics (prom-client, a registry of our own): outcomes by subject and code, decision
- * latency, and per-pool figures read from the state when scraped.
+ * Prometheus metrics (prom-client, a registry of our own): outcomes by subject and code, refused
+ * outcomes, decision latency, and per-pool figures read from the state when scraped.
  */
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -13,6 +13,13 @@ export class AllocatorMetrics {
     name: 'ipam_outcomes_total',
     help: 'Outcome events published by this instance, by subject and rejection code',
     labelNames: ['subject', 'code'],
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'ipam_outcomes_refused_total',
+    help:
+      'Stored outcomes the fold refused (never applied), by subject and reason: differs (not this build decision), stale (input already answered), unreadable',
+    labelNames: ['subject', 'reason'],
     registers: [this.registry],
   });
   readonly decisionSeconds = new Histogram({

@@ -1,84 +1,108 @@
 /**
- * The allocator: folds the stream into the domain state and answers every input exactly once.
+ * The allocator: publish / ack / lease glue around the in-order fold (InputLedger).
  *
- * Inputs are answered in stream order. An input is decided at once when this instance leads, has read
- * everything the stream held when it started leading, and no earlier input is still waiting; otherwise
- * it waits in `pending` until its outcome is read from the stream (another instance, or this one before
- * a restart, answered it) or this instance becomes able to decide it.
+ * Every instance reads the whole stream. Inputs wait in the ledger in stream order; each is decided with
+ * this build at its turn, and its answer is the first stored outcome equal to that decision (applied to
+ * the state); any other stored outcome is refused: logged, counted, never applied. So a forged outcome
+ * never changes the state, whoever published it.
  *
- * Outcomes are applied in the order of the inputs they answer (not merely the order they were stored),
- * so that replaying the stream always reaches the state each decision was made on. The first outcome
- * stored for an input is the one that counts; any later one is ignored.
- *
- * Decisions are deterministic (the domain reads only the state and the input), and each outcome is
- * published with a Nats-Msg-Id derived from its input's sequence, so two instances that decide the
- * same input publish the same message and the stream stores it once.
+ * While this instance leads and has read the stream as of taking the lead, it claims the head: applies
+ * its decision at once, publishes it with `Nats-Msg-Id: <stream>:outcome:<seq>` (the same on every
+ * instance and retry, so JetStream stores it once), and acks the input once stored. When a refused
+ * outcome holds that id (someone published under it first, so JetStream dropped ours as a duplicate),
+ * it publishes the same outcome again under `<id>:r1`, `<id>:r2`, ... until one is stored.
  */
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import {
-  decide,
   evolve,
   initialState,
   IpamCommand,
   IpamEvent,
   IpamState,
 } from '../../../../libs/ipam-domain/src/index.js';
+import { causationOf, decideAnswer } from '../../../../libs/ipam-audit/src/index.js';
 import type { JetStreamContext } from '../../../../libs/nest-jetstream/src/index.js';
+import {
+  CLAIMED,
+  InputLedger,
+  outcomeMsgId,
+  outcomeSubject,
+  SETTLED,
+  type LedgerEntry,
+  type LedgerJudge,
+  type RefusalReason,
+} from '../../../../libs/ipam-contract/src/index.js';
 import { IPAM_CONFIG, IPAM_LOGGER, JETSTREAM } from '../tokens.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import type { AppLogger } from '../logging/logger.js';
-import { EVENT_TYPE_BY_SUBJECT, outcomeMsgId, outcomeSubject } from '../../../../libs/ipam-contract/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AllocatorMetrics } from './allocator.metrics.js';
 
-interface PendingInput {
-  seq: number;
-  command: IpamCommand;
-  resolve: () => void;
+type Entry = LedgerEntry<IpamCommand, IpamEvent, JetStreamContext>;
+
+/** Message ids of one input's outcome known to be taken by refused outcomes. */
+interface Retry {
+  /** the id to publish under: 0 the deterministic id, k its `:r<k>` */
+  attempt: number;
+  /** the last attempt this instance published, -1 for none */
+  published: number;
+  /** ids beyond `attempt` already taken */
+  taken: Set<number> | null;
 }
 
 const decoder = new TextDecoder();
+const RETRY_SUFFIX = /^:r[1-9][0-9]{0,8}$/;
+
+/** The attempt of a message id for the outcome whose first id is `base`: 0, k for `:r<k>`, else -1. */
+function attemptOf(msgId: string | null, base: string): number {
+  if (msgId === null || !msgId.startsWith(base)) return -1;
+  if (msgId.length === base.length) return 0;
+  const rest = msgId.slice(base.length);
+  return RETRY_SUFFIX.test(rest) ? Number(rest.slice(2)) : -1;
+}
 
 export interface Resetter {
   requestReset(reason: string): void;
 }
 
 @Injectable()
-export class AllocatorService implements OnModuleInit, OnModuleDestroy {
+export class AllocatorService
+  implements OnModuleInit, OnModuleDestroy, LedgerJudge<IpamCommand, IpamEvent, JetStreamContext>
+{
   state: IpamState = initialState();
 
-  /** inputs not answered yet, in stream order: queue[head..] */
-  private queue: PendingInput[] = [];
-  private head = 0;
-  private readonly bySeq = new Map<number, PendingInput>();
-  /** outcomes read before the inputs ahead of theirs were answered */
-  private readonly early = new Map<number, IpamEvent>();
-  /** bodies this instance published and has not read back yet, by causation sequence */
-  private readonly own = new Map<number, string>();
+  private readonly ledger = new InputLedger<IpamCommand, IpamEvent, JetStreamContext>(this);
+  /** inputs whose outcome id was taken by a refused outcome, by sequence */
+  private readonly retries = new Map<number, Retry>();
+  /** acks of inputs read through the durable consumer while they wait for their turn, by sequence */
+  private readonly acks = new Map<number, () => void>();
   private live = false;
   private resetter: Resetter | null = null;
   /** fencing: may this instance act as the decider right now (lease still valid)? */
   private mayAct: () => boolean = () => true;
-  /** stream sequence of the last input answered (by anyone) */
+  /** stream sequence of the last input applied */
   lastAnswered = 0;
   /** callers waiting for the outcome of an input (HTTP API), and the most recent outcomes */
   private readonly waiters = new Map<number, Array<(e: IpamEvent) => void>>();
   private readonly recent = new Map<number, IpamEvent>();
+  private deciding = 0;
 
   constructor(
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(IPAM_CONFIG) private readonly config: IpamEnv,
     @Inject(IPAM_LOGGER) private readonly logger: AppLogger,
     private readonly metrics: AllocatorMetrics,
+    private readonly audit: AuditService,
   ) {}
 
   private wake: NodeJS.Timeout | null = null;
 
   onModuleInit(): void {
-    // Inputs that arrived while the lease was briefly not valid wait in the queue; when it is valid
+    // Inputs that arrived while the lease was briefly not valid wait in the ledger; when it is valid
     // again without a change of leader, no message may come along to drain them.
     this.wake = setInterval(() => {
-      if (this.live && this.pendingCount > 0 && this.mayAct()) this.drain();
+      if (this.live && (this.pendingCount > 0 || this.retries.size > 0) && this.mayAct()) this.drain();
     }, 500);
     this.wake.unref();
   }
@@ -96,8 +120,9 @@ export class AllocatorService implements OnModuleInit, OnModuleDestroy {
     return this.live;
   }
 
+  /** inputs waiting for their answer */
   get pendingCount(): number {
-    return this.queue.length - this.head;
+    return this.ledger.waiting;
   }
 
   /** This instance leads and has read the stream as of taking the lead: decide what waits. */
@@ -115,12 +140,10 @@ export class AllocatorService implements OnModuleInit, OnModuleDestroy {
   reset(reason: string): void {
     this.logger.warn({ reason }, 'state discarded; rebuilding from the stream');
     this.state = initialState();
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i].resolve();
-    this.queue = [];
-    this.head = 0;
-    this.bySeq.clear();
-    this.early.clear();
-    this.own.clear();
+    this.ledger.clear();
+    this.retries.clear();
+    for (const ack of this.acks.values()) ack();
+    this.acks.clear();
     this.recent.clear();
     this.live = false;
     this.lastAnswered = 0;
@@ -128,75 +151,31 @@ export class AllocatorService implements OnModuleInit, OnModuleDestroy {
 
   /** An input event read from the stream. */
   onInput(command: IpamCommand, ctx: JetStreamContext): void {
-    if (this.live && this.pendingCount === 0 && this.mayAct()) {
-      ctx.ackAfter(this.decideAndPublish(command));
-      return;
-    }
-    let resolve!: () => void;
-    const answered = new Promise<void>((r) => (resolve = r));
-    const entry: PendingInput = { seq: command.meta.seq, command, resolve };
-    this.queue.push(entry);
-    this.bySeq.set(entry.seq, entry);
-    ctx.ackAfter(answered);
-    if (this.live) this.drain();
-  }
-
-  /** An outcome event read from the stream; returns its parsed body (null when it is not JSON). */
-  onOutcome(subject: string, data: Uint8Array, ctx: JetStreamContext): unknown {
-    const type = EVENT_TYPE_BY_SUBJECT[subject];
-    let body: { causationSeq?: unknown } | null;
-    const text = decoder.decode(data);
-    try {
-      body = JSON.parse(text);
-    } catch {
-      this.logger.warn({ seq: ctx.seq, subject }, 'an outcome that is not JSON was ignored');
-      return null;
-    }
-    this.foldOutcome(type, text, body, subject, ctx);
-    return body;
-  }
-
-  private foldOutcome(
-    type: IpamEvent['type'] | undefined,
-    text: string,
-    body: { causationSeq?: unknown } | null,
-    subject: string,
-    ctx: JetStreamContext,
-  ): void {
-    const causationSeq = body?.causationSeq;
-    if (type === undefined || typeof causationSeq !== 'number') {
-      this.logger.warn({ seq: ctx.seq, subject }, 'an outcome without causationSeq was ignored');
-      return;
-    }
-    const mine = this.own.get(causationSeq);
-    if (mine !== undefined) {
-      this.own.delete(causationSeq);
-      if (mine !== text) {
-        // Another instance answered first, differently (two builds deciding at once): the stream wins.
-        this.logger.error(
-          { seq: ctx.seq, causationSeq, stored: text, ours: mine },
-          'the stored outcome differs from this instance decision; rebuilding from the stream',
-        );
-        this.resetter?.requestReset(`outcome for seq ${causationSeq} differs`);
+    this.ledger.push(ctx.seq, ctx.subject, command);
+    if (this.live && this.ledger.waiting === 1 && this.mayAct()) {
+      const started = performance.now();
+      const entry = this.ledger.claimHead();
+      if (entry !== null) {
+        ctx.ackAfter(this.publishClaimed(entry, started));
+        return;
       }
-      return;
     }
-    const entry = this.bySeq.get(causationSeq);
-    if (!entry) {
-      this.logger.debug({ seq: ctx.seq, causationSeq }, 'outcome for an input already answered; ignored');
-      return;
+    if (this.live) {
+      const seq = ctx.seq;
+      ctx.ackAfter(new Promise<void>((resolve) => this.acks.set(seq, resolve)));
+      this.drain();
     }
-    const event = { type, data: body } as IpamEvent;
-    if (entry !== this.queue[this.head]) {
-      this.early.set(causationSeq, event);
-      return;
-    }
-    this.applyAnswered(entry, event);
-    this.drainEarly();
-    if (this.live) this.drain();
   }
 
-  /** Resolves with the outcome of the input at `seq` once it is stored (or null after `timeoutMs`). */
+  /** An outcome event read from the stream. */
+  onOutcome(data: Uint8Array, ctx: JetStreamContext): void {
+    const text = decoder.decode(data);
+    if (!this.ledger.offerText(ctx.seq, ctx.subject, text, ctx))
+      this.ledger.offer(causationOf(text), ctx.seq, ctx.subject, text, ctx);
+    if (this.live && this.ledger.waiting > 0) this.drain();
+  }
+
+  /** Resolves with the accepted outcome of the input at `seq` (or null after `timeoutMs`). */
   waitForOutcome(seq: number, timeoutMs: number): Promise<IpamEvent | null> {
     const done = this.recent.get(seq);
     if (done) return Promise.resolve(done);
@@ -217,6 +196,159 @@ export class AllocatorService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  // --- the ledger's judge -------------------------------------------------------------------------
+
+  decide(seq: number, command: IpamCommand): IpamEvent {
+    this.deciding = seq;
+    return decideAnswer(command, this.state, this.decideFailed);
+  }
+
+  subjectOf(answer: IpamEvent): string {
+    return outcomeSubject(answer);
+  }
+
+  textOf(answer: IpamEvent): string {
+    return JSON.stringify(answer.data);
+  }
+
+  accepted(entry: Entry, outcomeSeq: number, ctx: JetStreamContext, claimed: boolean): void {
+    const answer = entry.answer as IpamEvent;
+    if (!claimed) {
+      evolve(this.state, answer);
+      this.lastAnswered = entry.seq;
+    }
+    if (this.retries.size > 0) this.retries.delete(entry.seq);
+    if (!claimed || !this.recent.has(entry.seq)) this.answered(entry.seq, answer);
+    if (this.acks.size > 0) this.releaseAck(entry.seq);
+    this.audit.accepted(outcomeSeq, ctx.info.time.getTime(), answer);
+  }
+
+  refused(
+    entry: Entry | null,
+    outcomeSeq: number,
+    subject: string,
+    text: string,
+    ctx: JetStreamContext,
+    reason: RefusalReason,
+  ): void {
+    this.metrics.refused.inc({ subject, reason });
+    const msgId = ctx.info.msgId;
+    const open = entry !== null && entry.state !== SETTLED;
+    this.logger.warn(
+      {
+        seq: outcomeSeq,
+        subject,
+        msgId,
+        reason,
+        causationSeq: open ? entry.seq : causationOf(text),
+        stored: text.length > 400 ? `${text.slice(0, 400)}...` : text,
+        ...(reason === 'differs' && open ? { decided: entry.answerText } : {}),
+      },
+      reason === 'differs'
+        ? 'refused a stored outcome that is not this build decision for its input; it is not applied'
+        : reason === 'stale'
+          ? 'refused a stored outcome whose input is already answered or is not an input'
+          : 'refused a stored outcome that names no input',
+    );
+    if (!open) return;
+    const attempt = attemptOf(msgId, outcomeMsgId(this.config.IPAM_STREAM, entry.seq));
+    if (attempt >= 0) this.idTaken(entry, attempt);
+  }
+
+  // --- deciding and publishing --------------------------------------------------------------------
+
+  private readonly decideFailed = (e: unknown): void => {
+    // A bug, not bad input: decideAnswer answers InternalError.
+    this.logger.error({ seq: this.deciding, err: String(e), stack: (e as Error).stack }, 'decide failed');
+  };
+
+  /** Claim and publish every waiting input in order (only while live and the lease holds). */
+  private drain(): void {
+    if (this.retries.size > 0) this.republishTaken();
+    while (this.live && this.ledger.waiting > 0 && this.mayAct()) {
+      const started = performance.now();
+      const entry = this.ledger.claimHead();
+      if (entry === null) break;
+      const seq = entry.seq;
+      this.publishClaimed(entry, started).then(
+        () => this.releaseAck(seq),
+        (e) => this.resetter?.requestReset(`publishing the outcome of seq ${seq} failed: ${String(e)}`),
+      );
+    }
+  }
+
+  /** Applies a claimed decision and publishes it; resolves once JetStream answered. */
+  private publishClaimed(entry: Entry, started: number): Promise<PubAck> {
+    const answer = entry.answer as IpamEvent;
+    evolve(this.state, answer);
+    this.lastAnswered = entry.seq;
+    this.logDecision(entry.seq, answer);
+    this.metrics.decided(entry.answerSubject, answer, performance.now() - started);
+    const r = this.retries.size > 0 ? this.retries.get(entry.seq) : undefined;
+    if (r === undefined) return this.send(entry, 0);
+    r.published = r.attempt;
+    return this.send(entry, r.attempt);
+  }
+
+  private send(entry: Entry, attempt: number): Promise<PubAck> {
+    const base = outcomeMsgId(this.config.IPAM_STREAM, entry.seq);
+    const msgID = attempt === 0 ? base : `${base}:r${attempt}`;
+    return this.js.publish(entry.answerSubject, entry.answerText, { msgID, timeout: 10_000 }).then((ack) => {
+      if (!ack.duplicate) this.answered(entry.seq, entry.answer as IpamEvent);
+      else if (ack.seq < entry.seq && entry.state === CLAIMED) {
+        // the id was taken by a message stored before the input: never its answer. One stored
+        // after it is judged when read (confirmed if it is this answer, else refused, and then taken).
+        this.idTaken(entry, attempt);
+      }
+      return ack;
+    });
+  }
+
+  /** `attempt`'s id of the input's outcome is held by a message that is not its answer. */
+  private idTaken(entry: Entry, attempt: number): void {
+    let r = this.retries.get(entry.seq);
+    if (r === undefined) {
+      r = { attempt: 0, published: entry.state === CLAIMED ? 0 : -1, taken: null };
+      this.retries.set(entry.seq, r);
+    }
+    if (attempt > r.attempt) {
+      (r.taken ??= new Set()).add(attempt);
+      return;
+    }
+    if (attempt < r.attempt) return;
+    r.attempt++;
+    while (r.taken?.has(r.attempt)) r.attempt++;
+    if (entry.state === CLAIMED && this.live && this.mayAct()) this.republish(entry, r);
+  }
+
+  /** Publishes claimed outcomes whose current id was taken since they were last published. */
+  private republishTaken(): void {
+    if (!this.live || !this.mayAct()) return;
+    for (const [seq, r] of this.retries) {
+      if (r.published === r.attempt) continue;
+      const entry = this.ledger.find(seq);
+      if (entry?.state === CLAIMED) this.republish(entry, r);
+    }
+  }
+
+  private republish(entry: Entry, r: Retry): void {
+    r.published = r.attempt;
+    this.logger.warn(
+      { seq: entry.seq, attempt: r.attempt },
+      'publishing this instance outcome again under a retry id: a refused outcome holds the id it used',
+    );
+    this.send(entry, r.attempt).catch((e) =>
+      this.resetter?.requestReset(`publishing the outcome of seq ${entry.seq} again failed: ${String(e)}`),
+    );
+  }
+
+  private releaseAck(seq: number): void {
+    const ack = this.acks.get(seq);
+    if (ack === undefined) return;
+    this.acks.delete(seq);
+    ack();
+  }
+
   private answered(seq: number, event: IpamEvent): void {
     this.recent.set(seq, event);
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as number);
@@ -225,100 +357,6 @@ export class AllocatorService implements OnModuleInit, OnModuleDestroy {
       this.waiters.delete(seq);
       for (const w of list) w(event);
     }
-  }
-
-  private applyAnswered(entry: PendingInput, event: IpamEvent): void {
-    evolve(this.state, event);
-    this.answered(entry.seq, event);
-    this.queue[this.head] = undefined as unknown as PendingInput;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    this.bySeq.delete(entry.seq);
-    this.lastAnswered = entry.seq;
-    entry.resolve();
-  }
-
-  private drainEarly(): void {
-    while (this.head < this.queue.length) {
-      const next = this.queue[this.head];
-      const event = this.early.get(next.seq);
-      if (!event) return;
-      this.early.delete(next.seq);
-      this.applyAnswered(next, event);
-    }
-  }
-
-  /** Decide every waiting input in order (only while live). */
-  private drain(): void {
-    while (this.live && this.head < this.queue.length && this.mayAct()) {
-      const next = this.queue[this.head];
-      const stored = this.early.get(next.seq);
-      if (stored) {
-        this.early.delete(next.seq);
-        this.applyAnswered(next, stored);
-        continue;
-      }
-      const published = this.decideAndPublish(next.command);
-      this.queue[this.head] = undefined as unknown as PendingInput;
-      this.head++;
-      this.bySeq.delete(next.seq);
-      published.then(next.resolve, () => undefined);
-    }
-  }
-
-  /** Decides one input, applies the outcome, and publishes it; resolves once the stream stored it. */
-  private decideAndPublish(command: IpamCommand): Promise<unknown> {
-    const started = performance.now();
-    let events: IpamEvent[];
-    try {
-      events = decide(command, this.state);
-    } catch (e) {
-      // A bug, not bad input: answer anyway so the input is not left without an outcome.
-      this.logger.error(
-        { seq: command.meta.seq, err: String(e), stack: (e as Error).stack },
-        'decide failed',
-      );
-      events = decide(
-        {
-          type: 'RejectInput',
-          data: {
-            target:
-              command.type.endsWith('Pool') || command.type === 'ImportHistory'
-                ? 'pool'
-                : command.type === 'ForceReleaseAddress'
-                  ? 'ip'
-                  : 'lb',
-            name: '',
-            code: 'InternalError',
-            reason: `internal error while deciding this event: ${String(e)}`,
-          },
-          meta: command.meta,
-        },
-        this.state,
-      );
-    }
-    const publishes: Promise<unknown>[] = [];
-    events.forEach((event, i) => {
-      evolve(this.state, event);
-      const subject = outcomeSubject(event);
-      const body = JSON.stringify(event.data);
-      const seq = command.meta.seq;
-      this.own.set(seq, body);
-      this.lastAnswered = seq;
-      const msgID = outcomeMsgId(this.config.IPAM_STREAM, seq) + (i > 0 ? `:${i}` : '');
-      this.logDecision(seq, event);
-      this.metrics.decided(subject, event, performance.now() - started);
-      publishes.push(
-        this.js.publish(subject, body, { msgID, timeout: 10_000 }).then((ack) => {
-          this.answered(seq, event);
-          return ack;
-        }),
-      );
-    });
-    return publishes.length === 1 ? publishes[0] : Promise.all(publishes);
   }
 
   private logDecision(seq: number, event: IpamEvent): void {

@@ -1,4 +1,4 @@
-/** Outcome events read back from the stream: folded into the state by the allocator. */
+/** Outcome events read back from the stream: judged by the allocator's in-order fold. */
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { JetStreamContext, OnStreamMessage } from '../../../../libs/nest-jetstream/src/index.js';
@@ -15,8 +15,7 @@ export class OutcomeEventsController {
 
   @OnStreamMessage(...Object.values(OUTCOME_SUBJECTS))
   outcome(@Payload() data: Uint8Array, @Ctx() ctx: JetStreamContext): void {
-    const body = this.allocator.onOutcome(ctx.subject, data, ctx);
-    if (body !== null) this.audit.apply(ctx.seq, ctx.subject, ctx.info.time.getTime(), body);
-    else this.audit.skip(ctx.seq);
+    this.audit.read(ctx.seq, ctx.info.time.getTime());
+    this.allocator.onOutcome(data, ctx);
   }
 }

@@ -1,44 +1,49 @@
 /**
- * The audit read model of the service, kept current from the stream (every outcome as stored, with its
- * sequence and time), and "as of" pool status by folding the stream up to a point.
+ * The audit read model of the service: the answers the allocator's in-order fold accepted, each with
+ * its outcome's sequence and time; and "as of" pool status by folding the stream up to a point with
+ * this build (the fold of `ipam replay --verify`, so a forged outcome counts there neither).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AsOf, AuditProjection } from '../../../../libs/ipam-audit/src/index.js';
-import { evolve, initialState, IpamEvent, IpamState } from '../../../../libs/ipam-domain/src/index.js';
+import { AsOf, AuditProjection, createVerifier } from '../../../../libs/ipam-audit/src/index.js';
+import type { IpamEvent, IpamState } from '../../../../libs/ipam-domain/src/index.js';
 import { EventStore } from '../../../../libs/jetstream/src/index.js';
-import { EVENT_TYPE_BY_SUBJECT } from '../../../../libs/ipam-contract/src/index.js';
+import { serviceCodec } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
-
-const decoder = new TextDecoder();
 
 @Injectable()
 export class AuditService {
   projection = new AuditProjection();
-  /** (seq, time) of every outcome applied, ascending: maps a time to the last sequence at or before it */
+  /** the last outcome message read */
+  position = 0;
+  /** (seq, time) of every outcome message read, ascending: maps a time to the last sequence at or before it */
   private seqs: number[] = [];
   private times: number[] = [];
   private readonly store: EventStore;
+  private readonly maxBodyBytes: number;
 
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection, @Inject(IPAM_CONFIG) config: IpamEnv) {
     this.store = new EventStore(nc, config.IPAM_STREAM);
+    this.maxBodyBytes = config.IPAM_MAX_BODY_BYTES;
   }
 
-  apply(seq: number, subject: string, time: number, body: unknown): void {
-    if (seq <= this.projection.position) return;
-    this.projection.applyParsed(seq, subject, time, body);
+  /** An outcome message read from the stream, in stream order, whatever the fold makes of it. */
+  read(seq: number, time: number): void {
+    if (seq <= this.position) return;
+    this.position = seq;
     this.seqs.push(seq);
     this.times.push(time);
   }
 
-  /** A message the projection has nothing to take from (not JSON). */
-  skip(seq: number): void {
-    this.projection.applyParsed(seq, '', 0, null);
+  /** The accepted answer of an input, stored at `seq` at `time` (ms). */
+  accepted(seq: number, time: number, answer: IpamEvent): void {
+    this.projection.apply(seq, time, answer);
   }
 
   reset(): void {
     this.projection = new AuditProjection();
+    this.position = 0;
     this.seqs = [];
     this.times = [];
   }
@@ -61,9 +66,9 @@ export class AuditService {
   }
 
   /**
-   * The state of every pool as of a sequence or time: the outcomes up to it, folded (first per input
-   * counts), read from the stream. A sequence past the stream's end means its last sequence; no
-   * sequence or time means what this service has read.
+   * The state of every pool as of a sequence or time: the stream up to it, folded as the allocator
+   * folds it (each input re-decided; its first stored outcome equal to the decision applied). A sequence
+   * past the stream's end means its last sequence; no sequence or time means what this service has read.
    */
   async stateAsOf(at: AsOf): Promise<{ state: IpamState; seq: number }> {
     const upTo =
@@ -71,27 +76,24 @@ export class AuditService {
         ? Math.min(at.seq, await this.store.lastSeq())
         : at.time !== undefined
           ? this.seqAt(at.time)
-          : this.projection.position;
-    const state = initialState();
-    if (upTo <= 0) return { state, seq: 0 };
-    const answered = new Set<number>();
-    for await (const batch of this.store.readBatches({ fromSeq: 1, toSeq: upTo })) {
-      for (const m of batch) {
-        const type = EVENT_TYPE_BY_SUBJECT[m.subject];
-        if (type === undefined) continue;
-        let data: { causationSeq?: unknown };
-        try {
-          data = JSON.parse(decoder.decode(m.data));
-        } catch {
-          continue;
+          : this.position;
+    const verifier = createVerifier(serviceCodec(this.maxBodyBytes));
+    if (upTo > 0) {
+      // over a consumer of its own, in slices of at most 1024 messages with the event loop let run
+      // between them: decisions, acks and PubAcks never wait for a whole batch (or a whole read)
+      for await (const batch of this.store.readBatches({ fromSeq: 1, toSeq: upTo })) {
+        for (let i = 0; i < batch.length; i++) {
+          verifier.push(batch[i]);
+          if ((i & 1023) === 1023) await yieldToEventLoop();
         }
-        // as the allocator reads it: an earlier input's first outcome counts
-        const causation = (data as { causationSeq?: unknown } | null)?.causationSeq;
-        if (typeof causation !== 'number' || causation >= m.seq || answered.has(causation)) continue;
-        answered.add(causation);
-        evolve(state, { type, data } as IpamEvent);
+        await yieldToEventLoop();
       }
     }
-    return { state, seq: upTo };
+    verifier.finish();
+    return { state: verifier.state, seq: upTo };
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
