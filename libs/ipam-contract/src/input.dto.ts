@@ -8,6 +8,7 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { declareFreeText } from './validate-body.js';
 import {
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -103,6 +104,15 @@ export class RangeDto {
   @IsOptional()
   @IsString()
   gateway?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({
+    description:
+      'addresses never allocated and not counted: each an address, an a-b range (both ends included) or a CIDR, inside the subnet',
+  })
+  exclude?: string[];
 }
 
 export class SelectorDto {
@@ -143,6 +153,14 @@ export class PoolSpecDto {
   @ValidateNested()
   @Type(() => SelectorDto)
   selector?: SelectorDto;
+
+  @IsOptional()
+  @IsBoolean()
+  @JSONSchema({
+    description:
+      'default true; false: selection never picks the pool, a load balancer naming it (spec.ipPool) still gets an address from it',
+  })
+  autoAssign?: boolean;
 }
 
 /** PoolCreated / PoolUpdated: an IPPool object. */

@@ -60,6 +60,12 @@ export class RangeSpecDto {
   @IsOptional()
   @IsString()
   gateway?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({ description: 'the excluded addresses as written (a-b ranges, CIDRs); absent when none' })
+  exclude?: string[];
 }
 
 export class ScopeTupleDto {
@@ -105,6 +111,15 @@ export class CanonicalPoolSpecDto {
   @ValidateNested()
   @Type(() => CanonicalSelectorDto)
   selector!: CanonicalSelectorDto;
+
+  @IsOptional()
+  @IsIn([false])
+  @JSONSchema({
+    type: 'boolean',
+    enum: [false],
+    description: 'present only when false: selection never picks the pool',
+  })
+  autoAssign?: false;
 }
 
 @JSONSchema({ description: 'ipam.pool.accepted: a pool input that took effect' })
@@ -259,11 +274,29 @@ export class PoolStatusDto {
   @IsObject()
   @JSONSchema({ ...ADDRESS_MAP, description: 'address -> its last holder, "namespace/name"' })
   allocatedHistory!: Record<string, string>;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({
+    description:
+      'the excluded addresses inside the ranges, merged, in address order ("10.0.0.5", "10.0.0.10-10.0.0.20"); absent when none',
+  })
+  excluded?: string[];
 }
 
-export class PoolNameDto {
+export class PoolViewMetadataDto {
   @IsString()
   name!: string;
+
+  @IsString()
+  @JSONSchema({
+    pattern: '^[0-9]+$',
+    description:
+      "the pool's version: the stream sequence (decimal) of the input whose ipam.pool.accepted last created " +
+      'or updated it; allocations do not change it. Over HTTP also the ETag ("<seq>") that If-Match takes',
+  })
+  resourceVersion!: string;
 }
 
 @JSONSchema({ description: 'an IPPool with its status' })
@@ -275,8 +308,8 @@ export class PoolViewDto {
   kind!: string;
 
   @ValidateNested()
-  @Type(() => PoolNameDto)
-  metadata!: PoolNameDto;
+  @Type(() => PoolViewMetadataDto)
+  metadata!: PoolViewMetadataDto;
 
   @ValidateNested()
   @Type(() => CanonicalPoolSpecDto)

@@ -21,6 +21,9 @@ export const ErrorCodes = [
   'AddressUnavailable',
   'AddressNotAllocated',
   'InternalError',
+  'ExcludesAllocated',
+  'SharingKeyConflict',
+  'FamilyUnavailable',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -46,6 +46,8 @@ export {
   definitionFromSpec,
   canonicalSpecKey,
   sameAddresses,
+  inIntervals,
+  FAMILY_BIT,
 } from './pool-spec.js';
 export type { RangeSpec, ScopeTuple, PoolSpec, IPPoolInput, RangeDef, PoolDefinition } from './pool-spec.js';
 export { unknownPoolFields, unknownFieldWarning, MAX_NAMED_UNKNOWN_FIELDS } from './pool.unknown-fields.js';
@@ -76,6 +78,7 @@ export {
   historyEntries,
   rangeIndexOf,
   isAllocatable,
+  isExcluded,
   isFree,
   available,
   buildFreeSets,
@@ -89,7 +92,7 @@ export type {
   TableEntry,
   AddressRecord,
 } from './pool.state.js';
-export { tupleMatches, globalPool, selectPool } from './pool.select.js';
+export { tupleMatches, globalPool, selectPool, poolServes } from './pool.select.js';
 export { validateAgainstOthers, validateUpdateKeepsAllocations, otherPools } from './pool.validate.js';
 export { nextFit, fromHistory } from './pool.allocate.js';
 export { decide } from './pool.decide.js';

@@ -6,6 +6,7 @@ import {
   AddressSyntaxError,
   bitsOf,
   Cidr,
+  Family,
   familyOf,
   formatAddress,
   formatMask,
@@ -28,6 +29,8 @@ export interface RangeSpec {
   rangeStart?: string;
   rangeEnd?: string;
   gateway?: string;
+  /** addresses never handed out: addresses, `a-b` ranges or CIDRs inside the subnet (absent when none) */
+  exclude?: string[];
 }
 
 /** A scope tuple; `""` is a literal value, `"*"` the wildcard. */
@@ -46,6 +49,8 @@ export interface PoolSpec {
     network?: string;
     scope: ScopeTuple[];
   };
+  /** present only when false: selection never picks the pool (an explicit ipPool or spec.ip still does) */
+  autoAssign?: false;
 }
 
 /** The IPPool object as it may arrive (doc-page shorthands included). */
@@ -57,6 +62,7 @@ export interface IPPoolInput {
     description?: unknown;
     ranges?: unknown;
     selector?: { priority?: unknown; network?: unknown; scope?: unknown; [key: string]: unknown };
+    autoAssign?: unknown;
     [key: string]: unknown;
   };
   [key: string]: unknown;
@@ -71,8 +77,13 @@ export interface RangeDef {
   end: bigint;
   /** the gateway reported with each allocation; null for /32 and /128 */
   gateway: bigint | null;
-  /** allocatable addresses: [start, end] minus the gateway when it falls inside */
+  /** allocatable addresses: [start, end] minus the gateway and the excluded addresses */
   total: bigint;
+  /**
+   * the excluded addresses inside [start, end] as merged intervals in address order, flat: start0,
+   * end0, start1, end1, ... (empty when the range excludes nothing)
+   */
+  excluded: bigint[];
   /** the text every allocation from this range reports */
   maskText: string;
   gatewayText: string | null;
@@ -96,7 +107,14 @@ export interface PoolDefinition {
   scope: ScopeTuple[];
   global: boolean;
   total: bigint;
+  /** false: selection never picks the pool (spec.autoAssign) */
+  autoAssign: boolean;
+  /** the families of its ranges: FAMILY_BIT[4] | FAMILY_BIT[6] */
+  families: number;
 }
+
+/** A family as a bit of PoolDefinition.families. */
+export const FAMILY_BIT: Readonly<Record<Family, number>> = { 4: 1, 6: 2 };
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -163,6 +181,91 @@ function parseAddressIn(text: string, what: string, where: string): bigint {
     if (e instanceof AddressSyntaxError) reject('InvalidRange', `${where}.${what}: ${e.message}.`);
     throw e;
   }
+}
+
+/**
+ * A range's `exclude` entries (section 2): an address, `a-b` (both ends included) or a CIDR, each of
+ * the subnet's family and inside it; the first bad entry is an InvalidRange naming it. The texts are
+ * kept as written (the canonical spec), the intervals are what they take away.
+ */
+function parseExclude(
+  raw: unknown,
+  cidr: Cidr,
+  subnet: string,
+  where: string,
+): { texts: string[]; intervals: Array<[bigint, bigint]> } {
+  if (raw === undefined || raw === null) return { texts: [], intervals: [] };
+  if (!Array.isArray(raw)) {
+    reject('InvalidEvent', `${where}.exclude must be a list of addresses, a-b ranges or CIDRs.`);
+  }
+  const texts: string[] = [];
+  const intervals: Array<[bigint, bigint]> = [];
+  raw.forEach((entry: unknown, j: number) => {
+    const at = `${where}.exclude[${j}]`;
+    if (typeof entry !== 'string' || entry === '') {
+      reject('InvalidEvent', `${at} must be an address, an a-b range or a CIDR, as a string.`);
+    }
+    let first: bigint;
+    let last: bigint;
+    try {
+      if (entry.includes('/')) {
+        const c = parseCidr(entry);
+        first = c.network;
+        last = c.last;
+      } else if (entry.includes('-')) {
+        const [a, b, ...rest] = entry.split('-');
+        if (rest.length > 0) throw new AddressSyntaxError(`"${entry}" is not an a-b range`);
+        first = parseAddress(a.trim());
+        last = parseAddress(b.trim());
+      } else {
+        first = parseAddress(entry);
+        last = first;
+      }
+    } catch (e) {
+      if (e instanceof AddressSyntaxError) reject('InvalidRange', `${at}: ${e.message}.`);
+      throw e;
+    }
+    if (familyOf(first) !== cidr.family || familyOf(last) !== cidr.family) {
+      reject('InvalidRange', `${at} "${entry}" is not IPv${cidr.family} like its subnet ${subnet}.`);
+    }
+    if (first > last) reject('InvalidRange', `${at} "${entry}" ends before it starts; swap its ends.`);
+    if (first < cidr.network || last > cidr.last) {
+      reject('InvalidRange', `${at} "${entry}" is not inside the subnet ${subnet}.`);
+    }
+    texts.push(entry);
+    intervals.push([first, last]);
+  });
+  return { texts, intervals };
+}
+
+/** The intervals' parts inside [start, end], sorted and merged, flat (start0, end0, start1, ...). */
+function clipAndMerge(intervals: Array<[bigint, bigint]>, start: bigint, end: bigint): bigint[] {
+  const clipped = intervals
+    .map(([a, b]): [bigint, bigint] => [a < start ? start : a, b > end ? end : b])
+    .filter(([a, b]) => a <= b)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const out: bigint[] = [];
+  for (const [a, b] of clipped) {
+    const n = out.length;
+    if (n > 0 && a <= out[n - 1] + 1n) {
+      if (b > out[n - 1]) out[n - 1] = b;
+    } else {
+      out.push(a, b);
+    }
+  }
+  return out;
+}
+
+function excludedCount(flat: bigint[]): bigint {
+  let n = 0n;
+  for (let i = 0; i < flat.length; i += 2) n += flat[i + 1] - flat[i] + 1n;
+  return n;
+}
+
+/** Is the key inside one of the flat intervals? (a range excludes few intervals: a scan) */
+export function inIntervals(flat: readonly bigint[], key: bigint): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (key >= flat[i] && key <= flat[i + 1]) return true;
+  return false;
 }
 
 /** Works out one range's allocatable bounds (section 2); the first failure is an InvalidRange. */
@@ -243,13 +346,17 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
       `${where}: rangeStart ${rangeStart ?? '(default)'} is after rangeEnd ${rangeEnd ?? '(default)'}; swap them.`,
     );
   }
+  const exclude = parseExclude(raw.exclude, cidr, subnet, where);
+  const excluded = clipAndMerge(exclude.intervals, start, end);
   const gatewayInside = gateway !== null && gateway >= start && gateway <= end;
-  const total = end - start + 1n - (gatewayInside ? 1n : 0n);
+  const total =
+    end - start + 1n - excludedCount(excluded) - (gatewayInside && !inIntervals(excluded, gateway) ? 1n : 0n);
 
   const spec: RangeSpec = { subnet };
   if (rangeStart !== undefined) spec.rangeStart = rangeStart;
   if (rangeEnd !== undefined) spec.rangeEnd = rangeEnd;
   if (gatewayText !== undefined) spec.gateway = gatewayText;
+  if (exclude.texts.length > 0) spec.exclude = exclude.texts;
   const maskText = formatMask(cidr.family, cidr.prefixLength);
   const reportedGateway = gateway === null ? null : formatAddress(gateway);
   const v4 = cidr.family === 4;
@@ -265,6 +372,7 @@ export function parseRange(raw: unknown, index: number): { spec: RangeSpec; def:
       end,
       gateway,
       total,
+      excluded,
       maskText,
       gatewayText: reportedGateway,
       v4Start,
@@ -315,6 +423,10 @@ export function parsePool(input: unknown): PoolDefinition {
     );
   }
   const network = optionalString(selector, 'network', 'spec.selector') ?? '';
+  const autoAssign = rawSpec.autoAssign ?? true;
+  if (typeof autoAssign !== 'boolean') {
+    reject('InvalidEvent', 'spec.autoAssign must be true or false (false: never chosen by selection).');
+  }
   const scope = parseScope(selector.scope);
 
   const rawRanges = rawSpec.ranges;
@@ -333,6 +445,8 @@ export function parsePool(input: unknown): PoolDefinition {
     ...(description !== undefined ? { description } : {}),
     ranges: parsed.map((p) => p.spec),
     selector: { priority: priorityRaw, ...(network !== '' ? { network } : {}), scope },
+    // only when false: a pool without it reads, and is written, as before
+    ...(autoAssign ? {} : { autoAssign: false as const }),
   };
   return {
     name,
@@ -343,6 +457,8 @@ export function parsePool(input: unknown): PoolDefinition {
     scope,
     global: isGlobalScope(scope),
     total: ranges.reduce((sum, r) => sum + r.total, 0n),
+    autoAssign,
+    families: ranges.reduce((bits, r) => bits | FAMILY_BIT[r.cidr.family], 0),
   };
 }
 
@@ -369,18 +485,26 @@ export function definitionFromSpec(name: string, spec: PoolSpec): PoolDefinition
 export function canonicalSpecKey(spec: PoolSpec): string {
   return JSON.stringify({
     description: spec.description ?? '',
-    ranges: spec.ranges.map((r) => [r.subnet, r.rangeStart ?? '', r.rangeEnd ?? '', r.gateway ?? '']),
+    // exclusions and autoAssign only when used: the key of every other spec stays as it was
+    ranges: spec.ranges.map((r) => [
+      r.subnet,
+      r.rangeStart ?? '',
+      r.rangeEnd ?? '',
+      r.gateway ?? '',
+      ...(r.exclude !== undefined && r.exclude.length > 0 ? [r.exclude] : []),
+    ]),
     selector: [
       spec.selector.priority,
       spec.selector.network ?? '',
       spec.selector.scope.map((t) => [t.project, t.namespace, t.guestCluster]),
     ],
+    ...(spec.autoAssign === false ? { autoAssign: false } : {}),
   });
 }
 
 /**
- * Do both definitions have the same allocatable addresses, range by range (start, end and gateway)?
- * Then an update changes only scope, priority or description: the fold keeps the pool's tables and
+ * Do both definitions have the same allocatable addresses, range by range (start, end, gateway and
+ * exclusions)? Then an update changes only scope, priority, description or autoAssign: the fold keeps the pool's tables and
  * free sets, and every allocation stays allocatable (rule 7).
  */
 export function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
@@ -389,6 +513,8 @@ export function sameAddresses(a: PoolDefinition, b: PoolDefinition): boolean {
     const x = a.ranges[i];
     const y = b.ranges[i];
     if (x.start !== y.start || x.end !== y.end || x.gateway !== y.gateway) return false;
+    if (x.excluded.length !== y.excluded.length) return false;
+    for (let k = 0; k < x.excluded.length; k++) if (x.excluded[k] !== y.excluded[k]) return false;
   }
   return true;
 }

@@ -21,6 +21,7 @@ import {
   heldAddress,
   holderOf,
   isAllocatable,
+  isExcluded,
   IpamState,
   isFree,
   PoolState,
@@ -224,6 +225,23 @@ function allocated(pool: PoolState, lb: string, ip: bigint, history: boolean, c:
   };
 }
 
+/**
+ * The disabled pool (autoAssign false) whose ranges hold a requested address, or null. Selection never
+ * picks a disabled pool, so an address of one is asked for by name: the address names its pool.
+ */
+function disabledPoolOf(state: IpamState, ip: string): PoolState | null {
+  let key: bigint;
+  try {
+    key = parseAddress(ip);
+  } catch {
+    return null; // the caller's check of spec.ip says what is wrong with it
+  }
+  for (const pool of state.pools.values()) {
+    if (!pool.def.autoAssign && rangeIndexOf(pool, key) >= 0) return pool;
+  }
+  return null;
+}
+
 function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Causation): IpamEvent {
   const held = state.loadBalancers.get(req.key);
   if (held !== undefined && held.pool !== null)
@@ -233,6 +251,8 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
     pool = state.pools.get(req.ipPool) ?? null;
     if (!pool)
       throw new IpamError('UnknownPool', `spec.ipPool names pool "${req.ipPool}", which does not exist.`);
+  } else if (req.ip !== null && (pool = disabledPoolOf(state, req.ip)) !== null) {
+    // the requested address names its disabled pool, as spec.ipPool would
   } else {
     pool = selectPool(state, req.requirement, req.workloadType);
     if (!pool) {
@@ -254,9 +274,11 @@ function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Caus
       const i = rangeIndexOf(pool, key);
       throw new IpamError(
         'AddressUnavailable',
-        i >= 0
-          ? `${req.ip} is the gateway of pool "${pool.def.name}" and cannot be allocated.`
-          : `${req.ip} is not inside the ranges of pool "${pool.def.name}"; ask for an address of that pool or leave spec.ip empty.`,
+        i < 0
+          ? `${req.ip} is not inside the ranges of pool "${pool.def.name}"; ask for an address of that pool or leave spec.ip empty.`
+          : isExcluded(pool, key)
+            ? `${req.ip} is excluded in pool "${pool.def.name}" (spec.ranges[${i}].exclude) and is never allocated.`
+            : `${req.ip} is the gateway of pool "${pool.def.name}" and cannot be allocated.`,
       );
     }
     if (!isFree(pool, key)) {

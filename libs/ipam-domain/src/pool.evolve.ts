@@ -194,7 +194,7 @@ function importEntry(
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   switch (event.type) {
     case 'PoolAccepted': {
-      const { name, change, spec } = event.data;
+      const { name, change, spec, causationSeq } = event.data;
       const current = state.pools.get(name);
       if (change === 'deleted') {
         if (current) {
@@ -216,9 +216,10 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const def = definitionFromSpec(name, spec);
       if (!def) return state;
       if (!current) {
-        state.pools.set(name, newPoolState(def));
+        state.pools.set(name, newPoolState(def, causationSeq));
         return state;
       }
+      current.version = causationSeq;
       if (sameAddresses(current.def, def)) {
         // an edit of scope, priority or description: the addresses, free sets and tables stay as they are
         current.def = def;

@@ -44,14 +44,24 @@ function best(candidates: PoolState[]): PoolState | null {
   return winner;
 }
 
+/**
+ * May selection consider the pool at all? Not when it is disabled (spec.autoAssign false: it serves
+ * only load balancers that name it or an address of it), nor when it has no range of the family asked
+ * for (families: FAMILY_BIT bits; 0 asks for none in particular).
+ */
+function selectable(pool: PoolState, families: number): boolean {
+  return pool.def.autoAssign && (families === 0 || (pool.def.families & families) !== 0);
+}
+
 function matching(
   state: IpamState,
   req: Requirement,
   match: (pool: Tuple, wanted: Tuple) => boolean,
+  families: number,
 ): PoolState[] {
   const out: PoolState[] = [];
   for (const pool of state.pools.values()) {
-    if (pool.def.global || pool.def.network !== req.network) continue;
+    if (pool.def.global || pool.def.network !== req.network || !selectable(pool, families)) continue;
     if (pool.def.scope.some((t) => match(t, req))) out.push(pool);
   }
   return out;
@@ -62,15 +72,44 @@ export function globalPool(state: IpamState): PoolState | null {
   return null;
 }
 
+/**
+ * Section 5's choice. `families` (FAMILY_BIT bits) narrows it to pools with a range of that family
+ * (spec.ipFamilies); 0 for any pool, as without ipFamilies.
+ */
 export function selectPool(
   state: IpamState,
   req: Requirement,
   workloadType: 'vm' | 'cluster',
+  families = 0,
 ): PoolState | null {
-  const strict = best(matching(state, req, tupleMatches));
+  const strict = best(matching(state, req, tupleMatches, families));
   if (strict) return strict;
   const global = globalPool(state);
-  if (global && (global.def.network === '' || global.def.network === req.network)) return global;
-  if (workloadType === 'cluster') return best(matching(state, req, tupleMatchesLoose));
+  if (
+    global &&
+    selectable(global, families) &&
+    (global.def.network === '' || global.def.network === req.network)
+  )
+    return global;
+  if (workloadType === 'cluster') return best(matching(state, req, tupleMatchesLoose, families));
   return null;
+}
+
+/**
+ * Could selection give the load balancer this pool, priorities aside? A later holder of a sharing key
+ * takes the key's address only from a pool that serves it so (or that it names): sharing never
+ * reaches past the scopes an operator set.
+ */
+export function poolServes(
+  pool: PoolState,
+  req: Requirement,
+  workloadType: 'vm' | 'cluster',
+  families = 0,
+): boolean {
+  if (!selectable(pool, families)) return false;
+  if (pool.def.global) return pool.def.network === '' || pool.def.network === req.network;
+  if (pool.def.network !== req.network) return false;
+  return pool.def.scope.some(
+    (t) => tupleMatches(t, req) || (workloadType === 'cluster' && tupleMatchesLoose(t, req)),
+  );
 }

@@ -4,7 +4,7 @@
  */
 import { AddressTable } from './address-table.js';
 import { IntervalSet } from './interval-set.js';
-import type { PoolDefinition } from './pool-spec.js';
+import { inIntervals, type PoolDefinition } from './pool-spec.js';
 
 /**
  * Where a history entry naming a load balancer was written (checked on read: it may be overwritten):
@@ -37,6 +37,11 @@ export interface LoadBalancerRecord {
 
 export interface PoolState {
   def: PoolDefinition;
+  /**
+   * The pool's version: the stream sequence of the input whose PoolAccepted last created or updated it
+   * (that outcome's causationSeq); allocations and releases do not change it. 0 when not known.
+   */
+  version: number;
   /** free allocatable addresses, one set per range in spec order */
   free: IntervalSet[];
   /** holder and history per address, one table per range in spec order (offsets from its start) */
@@ -87,9 +92,10 @@ export function offsetValue(offset: bigint): bigint | number {
   return offset <= MAX_NUMBER_OFFSET ? Number(offset) : offset;
 }
 
-export function newPoolState(def: PoolDefinition): PoolState {
+export function newPoolState(def: PoolDefinition, version = 0): PoolState {
   return {
     def,
+    version,
     free: buildFreeSets(def, []),
     tables: def.ranges.map((r) => new AddressTable<LoadBalancerRecord>(r.end - r.start + 1n)),
     allocatedCount: 0,
@@ -181,10 +187,18 @@ export function rangeIndexOf(pool: PoolState, key: bigint): number {
   return -1;
 }
 
-/** Is the key allocatable in this pool (inside a range and not that range's gateway)? */
+/** Is the key allocatable in this pool (inside a range, not that range's gateway, not excluded)? */
 export function isAllocatable(pool: PoolState, key: bigint): boolean {
   const i = rangeIndexOf(pool, key);
-  return i >= 0 && pool.def.ranges[i].gateway !== key;
+  if (i < 0) return false;
+  const r = pool.def.ranges[i];
+  return r.gateway !== key && !inIntervals(r.excluded, key);
+}
+
+/** Is the key one of the range's excluded addresses (spec.ranges[].exclude)? */
+export function isExcluded(pool: PoolState, key: bigint): boolean {
+  const i = rangeIndexOf(pool, key);
+  return i >= 0 && inIntervals(pool.def.ranges[i].excluded, key);
 }
 
 export function isFree(pool: PoolState, key: bigint): boolean {
@@ -202,16 +216,18 @@ export function available(pool: PoolState): bigint {
 export function buildFreeSets(def: PoolDefinition, allocated: Iterable<bigint>): IntervalSet[] {
   const taken = [...allocated].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return def.ranges.map((r) => {
-    const holes: bigint[] = [];
-    if (r.gateway !== null && r.gateway >= r.start && r.gateway <= r.end) holes.push(r.gateway);
-    for (const k of taken) if (k >= r.start && k <= r.end) holes.push(k);
-    holes.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // holes as closed intervals: the gateway, the allocated keys, the excluded addresses
+    const holes: Array<[bigint, bigint]> = [];
+    if (r.gateway !== null && r.gateway >= r.start && r.gateway <= r.end) holes.push([r.gateway, r.gateway]);
+    for (const k of taken) if (k >= r.start && k <= r.end) holes.push([k, k]);
+    for (let x = 0; x < r.excluded.length; x += 2) holes.push([r.excluded[x], r.excluded[x + 1]]);
+    holes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const set = new IntervalSet(r.start, r.end - r.start + 1n);
     let cursor = r.start;
-    for (const h of holes) {
-      if (h < cursor) continue;
+    for (const [h, e] of holes) {
+      if (e < cursor) continue;
       if (h > cursor) set.addRange(cursor, h - 1n);
-      cursor = h + 1n;
+      cursor = e + 1n;
     }
     if (cursor <= r.end) set.addRange(cursor, r.end);
     return set;

@@ -2,7 +2,7 @@
  * The status projection every query returns (Harvester's IPPool status names): counts are exact; a
  * count too large for a JSON number (IPv6) is given as a decimal string.
  */
-import { formatAddress } from './address.js';
+import { familyOf, formatAddress } from './address.js';
 import { CANONICAL_API_VERSION, PoolSpec } from './pool-spec.js';
 import {
   AddressRecord,
@@ -23,12 +23,22 @@ export interface PoolStatus {
   lastAllocated: string;
   allocated: Record<string, string>;
   allocatedHistory: Record<string, string>;
+  /**
+   * the addresses the ranges exclude (spec.ranges[].exclude) inside their bounds, merged, in address
+   * order: `10.0.0.5` or `10.0.0.10-10.0.0.20`; absent when the pool excludes nothing
+   */
+  excluded?: string[];
 }
 
 export interface IPPoolView {
   apiVersion: string;
   kind: 'IPPool';
-  metadata: { name: string };
+  /**
+   * `resourceVersion`: the pool's version as a decimal text (Kubernetes' convention: opaque to clients),
+   * the stream sequence of the input whose PoolAccepted last created or updated it. HTTP gives the same
+   * as the ETag of the pool.
+   */
+  metadata: { name: string; resourceVersion: string };
   spec: PoolSpec;
   status: PoolStatus;
 }
@@ -52,6 +62,27 @@ export function poolStatus(pool: PoolState): PoolStatus {
     lastAllocated: last === null ? '' : formatAddress(last),
     allocated: addressRecord(allocatedEntries(pool)),
     allocatedHistory: addressRecord(historyEntries(pool)),
+    ...excludedOf(pool),
+  };
+}
+
+/** `{excluded}` when the pool's ranges exclude addresses, else nothing (a status reads as before). */
+function excludedOf(pool: PoolState): { excluded?: string[] } {
+  const spans: Array<[bigint, bigint]> = [];
+  for (const r of pool.def.ranges) {
+    for (let i = 0; i < r.excluded.length; i += 2) spans.push([r.excluded[i], r.excluded[i + 1]]);
+  }
+  if (spans.length === 0) return {};
+  spans.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  // adjacent ranges' exclusions read as one run
+  const runs: Array<[bigint, bigint]> = [];
+  for (const [a, b] of spans) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[1] + 1n === a && familyOf(a) === familyOf(last[1])) last[1] = b;
+    else runs.push([a, b]);
+  }
+  return {
+    excluded: runs.map(([a, b]) => (a === b ? formatAddress(a) : `${formatAddress(a)}-${formatAddress(b)}`)),
   };
 }
 
@@ -59,7 +90,7 @@ export function poolView(pool: PoolState): IPPoolView {
   return {
     apiVersion: CANONICAL_API_VERSION,
     kind: 'IPPool',
-    metadata: { name: pool.def.name },
+    metadata: { name: pool.def.name, resourceVersion: String(pool.version) },
     spec: pool.def.spec,
     status: poolStatus(pool),
   };

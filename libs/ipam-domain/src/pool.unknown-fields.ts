@@ -37,10 +37,10 @@ const OBJECT_META = [
 ];
 
 const SCOPE_TUPLE: Level = { known: new Set(['project', 'namespace', 'guestCluster', 'cluster']) };
-const RANGE: Level = { known: new Set(['subnet', 'rangeStart', 'rangeEnd', 'gateway']) };
+const RANGE: Level = { known: new Set(['subnet', 'rangeStart', 'rangeEnd', 'gateway', 'exclude']) };
 const SELECTOR: Level = { known: new Set(['priority', 'network', 'scope']), lists: { scope: SCOPE_TUPLE } };
 const SPEC: Level = {
-  known: new Set(['description', 'ranges', 'selector']),
+  known: new Set(['description', 'ranges', 'selector', 'autoAssign']),
   objects: { selector: SELECTOR },
   lists: { ranges: RANGE },
 };

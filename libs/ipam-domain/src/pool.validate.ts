@@ -4,7 +4,7 @@
  */
 import { formatAddress } from './address.js';
 import { reject } from './errors.js';
-import { sameAddresses, type PoolDefinition, type RangeDef } from './pool-spec.js';
+import { inIntervals, sameAddresses, type PoolDefinition, type RangeDef } from './pool-spec.js';
 import { tupleMatches } from './pool.select.js';
 import { allocatedEntries, IpamState, PoolState, rangeIndexOf } from './pool.state.js';
 
@@ -116,6 +116,13 @@ export function validateUpdateKeepsAllocations(def: PoolDefinition, current: Poo
       reject(
         'AllocatedOutOfRange',
         `${formatAddress(ip)} is allocated to ${lb} and would become the gateway of spec.ranges[${i}]; choose another gateway.`,
+      );
+    }
+    // 7b. an exclusion may not take away an address in use: delete its holder first
+    if (inIntervals(def.ranges[i].excluded, ip)) {
+      reject(
+        'ExcludesAllocated',
+        `${formatAddress(ip)} is allocated to ${lb} and spec.ranges[${i}].exclude would exclude it; leave it out of exclude or delete the load balancer first.`,
       );
     }
   }

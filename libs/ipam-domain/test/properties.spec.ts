@@ -22,10 +22,13 @@ import {
 } from '../src/index.js';
 import { lb, LbOptions } from './support.js';
 import {
+  addressText,
   Expected,
   LbRequest,
   ModelPoolSpec,
+  ordinal,
   poolWire,
+  RangeTemplate,
   ReferenceModel,
   TEMPLATES,
   Tuple,
@@ -42,6 +45,10 @@ type GenCmd =
   | { k: 'release'; key: string }
   | { k: 'force'; ip: string; pool: string | null };
 
+/** `arb` one time in `every`, else undefined. */
+const maybe = <T>(arb: fc.Arbitrary<T>, every: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+
 const POOL_NAMES = ['p0', 'p1', 'p2', 'p3'];
 const GLOBAL: Tuple[] = [{ project: '*', namespace: '*', guestCluster: '*' }];
 const value = fc.constantFrom('', '*', 'a', 'b');
@@ -52,13 +59,49 @@ const scopeArb: fc.Arbitrary<Tuple[]> = fc.oneof(
   { weight: 7, arbitrary: fc.array(tupleArb, { minLength: 1, maxLength: 2 }) },
 );
 
+/**
+ * An exclude entry for a range of the template: an address, an a-b range or a small CIDR of its
+ * subnet, now and then one that is not valid there (outside the subnet, another family, reversed).
+ */
+function excludeEntryArb(t: RangeTemplate): fc.Arbitrary<string> {
+  const bits = t.family === 4 ? 32 : 128;
+  const size = 2 ** (bits - t.prefix);
+  const host = fc.integer({ min: t.net, max: t.net + size - 1 });
+  const text = (h: number) => addressText(ordinal(t.family, h));
+  return fc.oneof(
+    { weight: 4, arbitrary: host.map(text) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(host, host).map(([a, b]) => `${text(Math.min(a, b))}-${text(Math.max(a, b))}`),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(host, fc.constantFrom(1, 2))
+        .map(([h, k]) => `${text(Math.floor(h / 2 ** k) * 2 ** k)}/${bits - k}`),
+    },
+    { weight: 1, arbitrary: fc.constantFrom('10.0.0.60', 'fd00::e', '10.0.0.9-10.0.0.8', '10.0.0.0/26') },
+  );
+}
+
 function specArb(templates: number[], scope: fc.Arbitrary<Tuple[]>): fc.Arbitrary<ModelPoolSpec> {
-  return fc.record({
-    ranges: fc.uniqueArray(fc.constantFrom(...templates), { minLength: 1, maxLength: 3 }),
-    priority: fc.constantFrom(0, 0, 1, 2),
-    network: fc.constantFrom('', '', 'default/vlan1'),
-    scope,
-  });
+  return fc
+    .record({
+      ranges: fc.uniqueArray(fc.constantFrom(...templates), { minLength: 1, maxLength: 3 }),
+      priority: fc.constantFrom(0, 0, 1, 2),
+      network: fc.constantFrom('', '', 'default/vlan1'),
+      scope,
+      autoAssign: fc.constantFrom<boolean | undefined>(undefined, undefined, undefined, false, true),
+    })
+    .chain((spec) =>
+      fc
+        .tuple(
+          ...spec.ranges.map((i) =>
+            maybe(fc.array(excludeEntryArb(TEMPLATES[i]), { minLength: 1, maxLength: 3 }), 4),
+          ),
+        )
+        .map((exclude) => (exclude.every((e) => e === undefined) ? spec : { ...spec, exclude })),
+    );
 }
 
 const ALL_TEMPLATES = TEMPLATES.map((_, i) => i);
@@ -68,9 +111,6 @@ const DISJOINT_TEMPLATES = [0, 1, 2, 3, 4, 6, 7, 8, 10];
 const UPDATE_TEMPLATES = [...DISJOINT_TEMPLATES, 11];
 
 const lbKey = fc.constantFrom('a/lb0', 'a/lb1', 'a/lb2', 'a/lb3', 'b/lb0', 'b/lb1', 'b/lb2', 'b/lb3');
-/** `arb` one time in `every`, else undefined. */
-const maybe = <T>(arb: fc.Arbitrary<T>, every: number): fc.Arbitrary<T | undefined> =>
-  fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
 
 function requestArb(pools: string[]): fc.Arbitrary<GenCmd> {
   return fc
@@ -247,7 +287,9 @@ function snapshot(s: IpamState): string {
           p.def.priority,
           p.def.network,
           p.def.scope,
-          p.def.ranges.map((r) => [r.index, r.start, r.end, r.gateway, r.total, r.cidr]),
+          p.def.autoAssign,
+          p.def.families,
+          p.def.ranges.map((r) => [r.index, r.start, r.end, r.gateway, r.total, r.cidr, r.excluded]),
         ],
         free: p.free.map((f) => [f.size, ...f.intervals()]),
         tables: p.tables.map((t) =>
@@ -414,6 +456,8 @@ describe('properties over random command sequences', () => {
       'DuplicatePriority',
       'GlobalPoolExists',
       'AllocatedOutOfRange',
+      'ExcludesAllocated',
+      'InvalidRange',
       'PoolInUse',
       'PoolExists',
       'UnknownPool',

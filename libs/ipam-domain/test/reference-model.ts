@@ -62,6 +62,8 @@ export function templateWire(t: RangeTemplate): Record<string, string> {
 export interface ModelAddress {
   ord: number;
   gateway: boolean;
+  /** listed in the range's exclude (never allocated, not counted) */
+  excluded: boolean;
 }
 
 export interface ModelRange {
@@ -70,8 +72,44 @@ export interface ModelRange {
   gatewayText: string | null;
 }
 
+/** The ordinal of an address text of the universe (IPv4 10.0.0.x, IPv6 fd00::x), or null. */
+export function ordOf(text: string): number | null {
+  const v4 = /^10\.0\.0\.(\d{1,3})$/.exec(text);
+  if (v4) return Number(v4[1]) < 256 ? Number(v4[1]) : null;
+  const v6 = /^fd00::([0-9a-f]{0,4})$/.exec(text);
+  if (v6) return 1000 + (v6[1] === '' ? 0 : parseInt(v6[1], 16));
+  return null;
+}
+
+/**
+ * An exclude entry (section 2) as the ordinals it covers, or null when it is not valid for the
+ * template: an address, `a-b` or a CIDR, of the template's family and inside its subnet.
+ */
+export function excludeOrds(t: RangeTemplate, entry: string): number[] | null {
+  const bits = t.family === 4 ? 32 : 128;
+  const lo = ordinal(t.family, t.net);
+  const hi = lo + 2 ** (bits - t.prefix) - 1;
+  let a: number | null;
+  let b: number | null;
+  if (entry.includes('/')) {
+    const [base, p] = entry.split('/');
+    a = ordOf(base);
+    const size = 2 ** ((a !== null && a >= 1000 ? 128 : 32) - Number(p));
+    if (a !== null) a = (a >= 1000 ? 1000 : 0) + Math.floor((a % 1000) / size) * size;
+    b = a === null ? null : a + size - 1;
+  } else if (entry.includes('-')) {
+    [a, b] = entry.split('-').map(ordOf);
+  } else {
+    a = b = ordOf(entry);
+  }
+  if (a === null || b === null || a > b || a < lo || b > hi) return null;
+  const out: number[] = [];
+  for (let x = a; x <= b; x++) out.push(x);
+  return out;
+}
+
 /** Section 2, straight from the text. */
-export function modelRange(t: RangeTemplate): ModelRange {
+export function modelRange(t: RangeTemplate, exclude: string[] = []): ModelRange {
   const bits = t.family === 4 ? 32 : 128;
   const size = 2 ** (bits - t.prefix);
   let start: number;
@@ -93,8 +131,12 @@ export function modelRange(t: RangeTemplate): ModelRange {
   if (t.rangeStart !== undefined) start = t.rangeStart;
   if (t.rangeEnd !== undefined) end = t.rangeEnd;
   if (t.gateway !== undefined) gateway = t.gateway;
+  const excluded = new Set(exclude.flatMap((e) => excludeOrds(t, e) ?? []));
   const addresses: ModelAddress[] = [];
-  for (let h = start; h <= end; h++) addresses.push({ ord: ordinal(t.family, h), gateway: h === gateway });
+  for (let h = start; h <= end; h++) {
+    const ord = ordinal(t.family, h);
+    addresses.push({ ord, gateway: h === gateway, excluded: excluded.has(ord) });
+  }
   return { addresses, gatewayText: gateway === null ? null : addressText(ordinal(t.family, gateway)) };
 }
 
@@ -109,6 +151,10 @@ export interface ModelPoolSpec {
   priority: number;
   network: string;
   scope: Tuple[];
+  /** exclude entries per range (by position in `ranges`), when any */
+  exclude?: Array<string[] | undefined>;
+  /** false: never chosen by selection; undefined or true: chosen as usual */
+  autoAssign?: boolean;
 }
 
 export function poolWire(name: string, spec: ModelPoolSpec) {
@@ -117,14 +163,42 @@ export function poolWire(name: string, spec: ModelPoolSpec) {
     kind: 'IPPool',
     metadata: { name },
     spec: {
-      ranges: spec.ranges.map((i) => templateWire(TEMPLATES[i])),
+      ranges: spec.ranges.map((i, k) => {
+        const exclude = spec.exclude?.[k];
+        return { ...templateWire(TEMPLATES[i]), ...(exclude !== undefined ? { exclude } : {}) };
+      }),
       selector: {
         priority: spec.priority,
         ...(spec.network !== '' ? { network: spec.network } : {}),
         scope: spec.scope,
       },
+      ...(spec.autoAssign !== undefined ? { autoAssign: spec.autoAssign } : {}),
     },
   };
+}
+
+/** The ranges of a spec, exclusions applied. */
+function specRanges(spec: ModelPoolSpec): ModelRange[] {
+  return spec.ranges.map((i, k) => modelRange(TEMPLATES[i], spec.exclude?.[k] ?? []));
+}
+
+/** Is every exclude entry of the spec valid for its range (else the pool is an InvalidRange)? */
+function excludesValid(spec: ModelPoolSpec): boolean {
+  return spec.ranges.every((i, k) =>
+    (spec.exclude?.[k] ?? []).every((e) => excludeOrds(TEMPLATES[i], e) !== null),
+  );
+}
+
+/** The spec as the canonical form compares it: autoAssign true is the default, empty exclude none. */
+function specKey(spec: ModelPoolSpec): string {
+  return JSON.stringify([
+    spec.ranges,
+    spec.priority,
+    spec.network,
+    spec.scope,
+    spec.ranges.map((_, k) => spec.exclude?.[k] ?? []),
+    spec.autoAssign !== false,
+  ]);
 }
 
 interface ModelPool {
@@ -174,6 +248,11 @@ function isGlobal(scope: Tuple[]): boolean {
   );
 }
 
+/** An address that may be handed out: neither its range's gateway nor excluded. */
+function usable(a: ModelAddress): boolean {
+  return !a.gateway && !a.excluded;
+}
+
 function rangeOf(pool: { ranges: ModelRange[] }, ord: number): ModelAddress | undefined {
   for (const r of pool.ranges) {
     const a = r.addresses.find((x) => x.ord === ord);
@@ -202,7 +281,7 @@ export class ReferenceModel {
   // -------------------------------------------------------------------------------------------- pools
 
   private validate(name: string, spec: ModelPoolSpec): string | null {
-    const ranges = spec.ranges.map((i) => modelRange(TEMPLATES[i]));
+    const ranges = specRanges(spec);
     const mine = spans(ranges);
     for (let i = 0; i < mine.length; i++)
       for (let j = i + 1; j < mine.length; j++) if (intersect(mine[i], mine[j])) return 'RangeOverlap';
@@ -230,9 +309,10 @@ export class ReferenceModel {
   }
 
   createPool(name: string, spec: ModelPoolSpec): Expected {
+    if (!excludesValid(spec)) return { type: 'PoolRejected', code: 'InvalidRange' };
     const existing = this.pools.get(name);
     if (existing) {
-      return JSON.stringify(existing.spec) === JSON.stringify(spec)
+      return specKey(existing.spec) === specKey(spec)
         ? { type: 'PoolAccepted', change: 'created' }
         : { type: 'PoolRejected', code: 'PoolExists' };
     }
@@ -241,7 +321,7 @@ export class ReferenceModel {
     this.pools.set(name, {
       name,
       spec,
-      ranges: spec.ranges.map((i) => modelRange(TEMPLATES[i])),
+      ranges: specRanges(spec),
       global: isGlobal(spec.scope),
       allocated: new Map(),
       history: new Map(),
@@ -251,14 +331,20 @@ export class ReferenceModel {
   }
 
   updatePool(name: string, spec: ModelPoolSpec): Expected {
+    if (!excludesValid(spec)) return { type: 'PoolRejected', code: 'InvalidRange' };
     const pool = this.pools.get(name);
     if (!pool) return { type: 'PoolRejected', code: 'UnknownPool' };
     const code = this.validate(name, spec);
     if (code) return { type: 'PoolRejected', code };
-    const ranges = spec.ranges.map((i) => modelRange(TEMPLATES[i]));
-    for (const ord of pool.allocated.keys()) {
+    const ranges = specRanges(spec);
+    // in address order (IPv6 before IPv4, as the service orders keys): the first address that fails
+    const held = [...pool.allocated.keys()].sort(
+      (x, y) => (x >= 1000 ? x - 2000 : x) - (y >= 1000 ? y - 2000 : y),
+    );
+    for (const ord of held) {
       const a = rangeOf({ ranges }, ord);
       if (!a || a.gateway) return { type: 'PoolRejected', code: 'AllocatedOutOfRange' };
+      if (a.excluded) return { type: 'PoolRejected', code: 'ExcludesAllocated' };
     }
     pool.spec = spec;
     pool.ranges = ranges;
@@ -287,12 +373,19 @@ export class ReferenceModel {
   private select(r: LbRequest): ModelPool | null {
     const req: Tuple = { project: r.project, namespace: r.namespace, guestCluster: r.guestCluster };
     const all = [...this.pools.values()];
+    // a disabled pool (autoAssign false) is never chosen here
     const matching = (m: (p: Tuple, r: Tuple) => boolean) =>
-      all.filter((p) => !p.global && p.spec.network === r.network && p.spec.scope.some((t) => m(t, req)));
+      all.filter(
+        (p) =>
+          p.spec.autoAssign !== false &&
+          !p.global &&
+          p.spec.network === r.network &&
+          p.spec.scope.some((t) => m(t, req)),
+      );
     const s = this.best(matching(strict));
     if (s) return s;
     const g = all.find((p) => p.global);
-    if (g && (g.spec.network === '' || g.spec.network === r.network)) return g;
+    if (g && g.spec.autoAssign !== false && (g.spec.network === '' || g.spec.network === r.network)) return g;
     if (r.cluster) return this.best(matching(loose));
     return null;
   }
@@ -328,13 +421,16 @@ export class ReferenceModel {
       pool = this.pools.get(r.ipPool) ?? null;
       if (!pool) return { type: 'LBRejected', code: 'UnknownPool' };
     } else {
-      pool = this.select(r);
+      // an address of a disabled pool names that pool
+      const ord = r.ip === null ? -1 : UNIVERSE_ORD.get(r.ip)!;
+      const named = [...this.pools.values()].find((p) => p.spec.autoAssign === false && rangeOf(p, ord));
+      pool = named ?? this.select(r);
       if (!pool) return { type: 'LBRejected', code: 'NoMatchingPool' };
     }
     if (r.ip !== null) {
       const ord = UNIVERSE_ORD.get(r.ip)!;
       const a = rangeOf(pool, ord);
-      if (!a || a.gateway || pool.allocated.has(ord))
+      if (!a || !usable(a) || pool.allocated.has(ord))
         return { type: 'LBRejected', code: 'AddressUnavailable' };
       return this.allocate(pool, r.key, ord, false);
     }
@@ -343,7 +439,7 @@ export class ReferenceModel {
     for (const [ord, h] of pool.history) {
       if (h.lb !== r.key) continue;
       const a = rangeOf(pool, ord);
-      if (!a || a.gateway || pool.allocated.has(ord)) continue;
+      if (!a || !usable(a) || pool.allocated.has(ord)) continue;
       if (!best || h.seq > best.seq) best = { ord, seq: h.seq };
     }
     if (best) return this.allocate(pool, r.key, best.ord, true);
@@ -352,7 +448,7 @@ export class ReferenceModel {
     const at = pool.last === null ? -1 : cycle.findIndex((a) => a.ord === pool.last);
     for (let k = 1; k <= cycle.length; k++) {
       const a = at < 0 ? cycle[k - 1] : cycle[(at + k) % cycle.length];
-      if (!a.gateway && !pool.allocated.has(a.ord)) return this.allocate(pool, r.key, a.ord, false);
+      if (usable(a) && !pool.allocated.has(a.ord)) return this.allocate(pool, r.key, a.ord, false);
     }
     return { type: 'LBRejected', code: 'PoolExhausted' };
   }
@@ -391,22 +487,41 @@ export class ReferenceModel {
   /** The status the implementation must report for a pool, computed by counting. */
   status(name: string) {
     const p = this.pools.get(name)!;
-    const allocatable = p.ranges.flatMap((r) => r.addresses).filter((a) => !a.gateway);
+    const allocatable = p.ranges.flatMap((r) => r.addresses).filter(usable);
     const free = allocatable.filter((a) => !p.allocated.has(a.ord));
+    // excluded addresses, IPv6 first (the service's key order), consecutive ones written a-b
+    const excluded = p.ranges
+      .flatMap((r) => r.addresses)
+      .filter((a) => a.excluded)
+      .map((a) => a.ord)
+      .sort((x, y) => (x >= 1000 ? x - 2000 : x) - (y >= 1000 ? y - 2000 : y));
+    const runs: Array<[number, number]> = [];
+    for (const o of excluded) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] + 1 === o && o !== 1000) last[1] = o;
+      else runs.push([o, o]);
+    }
     return {
       total: allocatable.length,
       available: free.length,
       lastAllocated: p.last === null ? '' : addressText(p.last),
       allocated: Object.fromEntries([...p.allocated].map(([ord, lb]) => [addressText(ord), lb])),
       allocatedHistory: Object.fromEntries([...p.history].map(([ord, h]) => [addressText(ord), h.lb])),
+      ...(runs.length > 0
+        ? {
+            excluded: runs.map(([a, b]) =>
+              a === b ? addressText(a) : `${addressText(a)}-${addressText(b)}`,
+            ),
+          }
+        : {}),
     };
   }
 
-  /** Is this address text of this pool inside one of its ranges and not a gateway? */
+  /** Is this address text of this pool inside one of its ranges, not a gateway and not excluded? */
   allocatable(name: string, ip: string): boolean {
     const p = this.pools.get(name);
     const a = p ? rangeOf(p, UNIVERSE_ORD.get(ip) ?? -1) : undefined;
-    return a !== undefined && !a.gateway;
+    return a !== undefined && usable(a);
   }
 
   holdingsView(): Record<string, string> {

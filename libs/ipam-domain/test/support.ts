@@ -28,6 +28,7 @@ export interface RangeIn {
   rangeStart?: string;
   rangeEnd?: string;
   gateway?: string;
+  exclude?: string[];
 }
 
 export type ScopeIn = Partial<ScopeTuple> & { cluster?: string };
