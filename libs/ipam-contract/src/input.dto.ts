@@ -7,6 +7,7 @@ import { Type } from 'class-transformer';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { declareFreeText } from './validate-body.js';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -82,7 +83,20 @@ export class ScopeTupleInputDto {
   cluster?: string;
 }
 
-export class PoolMetadataDto {
+/** Who asked for an input: a token's name, a JWT's subject, a NATS user. Outcomes repeat it. */
+const ACTOR_DOC = {
+  description: 'who asked (a token name, a JWT subject, a NATS user); the outcome and the audit repeat it',
+};
+
+/** The metadata of an input that names nothing else: only who asked. */
+export class ActorMetadataDto {
+  @IsOptional()
+  @IsString()
+  @JSONSchema(ACTOR_DOC)
+  actor?: string;
+}
+
+export class PoolMetadataDto extends ActorMetadataDto {
   @IsString()
   @IsNotEmpty()
   name!: string;
@@ -192,7 +206,7 @@ export class PoolRefDto {
   metadata!: PoolMetadataDto;
 }
 
-export class LbRefMetadataDto {
+export class LbRefMetadataDto extends ActorMetadataDto {
   @IsString()
   @IsNotEmpty()
   namespace!: string;
@@ -226,6 +240,24 @@ export class LbSpecDto {
   @IsOptional()
   @IsString()
   ip?: string;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({
+    description:
+      'load balancers of one namespace with the same sharing key share one address (each later one gets the address the key holds)',
+  })
+  sharingKey?: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(2)
+  @IsIn(['IPv4', 'IPv6'], { each: true })
+  @JSONSchema({
+    description:
+      '["IPv4"], ["IPv6"], or both in order of preference: one address of each family; absent: one address of the selected pool, either family',
+  })
+  ipFamilies?: string[];
 }
 
 /** LBRequested: a LoadBalancer object. */
@@ -259,6 +291,12 @@ export class ReleaseAddressDto {
   @IsOptional()
   @IsString()
   ipPool?: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ActorMetadataDto)
+  metadata?: ActorMetadataDto;
 }
 
 export class HistoryEntryDto {
@@ -281,6 +319,12 @@ export class ImportHistoryDto {
   @ValidateNested({ each: true })
   @Type(() => HistoryEntryDto)
   entries!: HistoryEntryDto[];
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ActorMetadataDto)
+  metadata?: ActorMetadataDto;
 }
 
 // Texts no rule reads beyond type and emptiness: one verdict of class-validator serves every load
@@ -289,11 +333,22 @@ export class ImportHistoryDto {
 declareFreeText(LoadBalancerDto, [
   ['metadata', 'namespace'],
   ['metadata', 'name'],
+  ['metadata', 'actor'],
 ]);
 declareFreeText(LoadBalancerRefDto, [
   ['metadata', 'namespace'],
   ['metadata', 'name'],
+  ['metadata', 'actor'],
 ]);
-declareFreeText(PoolRefDto, [['metadata', 'name']]);
-declareFreeText(IPPoolDto, [['apiVersion'], ['kind'], ['metadata', 'name'], ['spec', 'description']]);
-declareFreeText(ReleaseAddressDto, [['ip'], ['ipPool']]);
+declareFreeText(PoolRefDto, [
+  ['metadata', 'name'],
+  ['metadata', 'actor'],
+]);
+declareFreeText(IPPoolDto, [
+  ['apiVersion'],
+  ['kind'],
+  ['metadata', 'name'],
+  ['metadata', 'actor'],
+  ['spec', 'description'],
+]);
+declareFreeText(ReleaseAddressDto, [['ip'], ['ipPool'], ['metadata', 'actor']]);

@@ -43,6 +43,11 @@ export class CausationDto {
   @Allow()
   @JSONSchema({ ...NULLABLE_STRING, description: "the input's Nats-Msg-Id, or null" })
   causationId!: string | null;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: "who asked: the input's metadata.actor; absent when it named no one" })
+  actor?: string;
 }
 
 export class RangeSpecDto {
@@ -159,6 +164,37 @@ export class PoolRejectedDto extends CausationDto {
   reason!: string;
 }
 
+@JSONSchema({ description: 'one address of a dual-stack allocation' })
+export class AllocatedAddressDto {
+  @IsString()
+  ip!: string;
+
+  @IsString()
+  mask!: string;
+
+  @IsInt()
+  @Min(0)
+  prefixLength!: number;
+
+  @Allow()
+  @JSONSchema({ ...NULLABLE_STRING })
+  gateway!: string | null;
+
+  @IsString()
+  ipPool!: string;
+
+  @IsBoolean()
+  fromHistory!: boolean;
+}
+
+export class ReleasedAddressDto {
+  @IsString()
+  ip!: string;
+
+  @IsString()
+  ipPool!: string;
+}
+
 @JSONSchema({ description: 'ipam.ip.allocated: the address a load balancer holds' })
 export class IPAllocatedDto extends CausationDto {
   @IsString()
@@ -186,6 +222,32 @@ export class IPAllocatedDto extends CausationDto {
   @IsBoolean()
   @JSONSchema({ description: "true when the address came from the pool's allocation history" })
   fromHistory!: boolean;
+
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => AllocatedAddressDto)
+  @JSONSchema({
+    description:
+      'dual-stack (spec.ipFamilies with both families): every address, the first as in the fields above; absent for one address',
+  })
+  addresses?: AllocatedAddressDto[];
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({
+    description: 'the sharing key the address is held under (spec.sharingKey); absent without one',
+  })
+  sharingKey?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({
+    description:
+      'the other load balancers holding the same address(es) under the sharing key, oldest first; absent when none',
+  })
+  sharedWith?: string[];
 }
 
 @JSONSchema({ description: 'ipam.lb.rejected: a load balancer input that could not be served' })
@@ -217,6 +279,22 @@ export class IPReleasedDto extends CausationDto {
   @IsBoolean()
   @JSONSchema({ description: 'true when an operator force-released the address; absent otherwise' })
   forced?: boolean;
+
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ReleasedAddressDto)
+  @JSONSchema({ description: 'every address a dual-stack holder released; absent for one address' })
+  addresses?: ReleasedAddressDto[];
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({
+    description:
+      'present when the address stays allocated: the load balancers still holding it under the sharing key; absent when it went back to the pool',
+  })
+  stillSharedBy?: string[];
 }
 
 export class RestoredEntryDto {
@@ -274,6 +352,16 @@ export class PoolStatusDto {
   @IsObject()
   @JSONSchema({ ...ADDRESS_MAP, description: 'address -> its last holder, "namespace/name"' })
   allocatedHistory!: Record<string, string>;
+
+  @IsOptional()
+  @IsObject()
+  @JSONSchema({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description:
+      'address -> every load balancer holding it under one sharing key, oldest first (allocated names the oldest); only shared addresses; absent when none',
+  })
+  shared?: Record<string, string[]>;
 
   @IsOptional()
   @IsArray()
@@ -348,6 +436,34 @@ export class LoadBalancerViewDto {
   @Allow()
   @JSONSchema({ ...NULLABLE_STRING })
   gateway!: string | null;
+
+  @IsOptional()
+  @IsArray()
+  @JSONSchema({
+    items: {
+      type: 'object',
+      properties: {
+        ip: { type: 'string' },
+        mask: { type: 'string' },
+        prefixLength: { type: 'integer', minimum: 0 },
+        gateway: { type: ['string', 'null'] },
+        ipPool: { type: 'string' },
+      },
+      required: ['ip', 'mask', 'prefixLength', 'gateway', 'ipPool'],
+    },
+    description: 'every address it holds, when more than one (dual-stack)',
+  })
+  addresses?: unknown[];
+
+  @IsOptional()
+  @IsString()
+  sharingKey?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @JSONSchema({ description: 'the other holders of its address(es) under the sharing key, oldest first' })
+  sharedWith?: string[];
 }
 
 export class ErrorDetailDto {
@@ -368,6 +484,11 @@ export class QueryErrorDto {
 export class PointDto {
   @IsInt()
   seq!: number;
+
+  @IsOptional()
+  @IsString()
+  @JSONSchema({ description: 'who asked for the input (its metadata.actor), when it said' })
+  actor?: string;
 
   @IsString()
   @JSONSchema({ format: 'date-time' })

@@ -59,6 +59,7 @@ export type {
   IPAllocatedData,
   LBRejectedData,
   IPReleasedData,
+  AllocatedAddress,
   HistoryImportedData,
   AddressRejectedData,
   IpamEvent,

@@ -2,6 +2,7 @@
  * The load balancer as allocation reads it (contract: LoadBalancer object) and the requirement its
  * annotations express (semantics section 5).
  */
+import type { Family } from './address.js';
 import { reject } from './errors.js';
 
 export const ANNOTATION_PREFIX = 'loadbalancer.harvesterhci.io/';
@@ -12,7 +13,14 @@ export const CLUSTER_ANNOTATION = `${ANNOTATION_PREFIX}cluster`;
 
 export interface LoadBalancerInput {
   metadata?: { namespace?: unknown; name?: unknown; annotations?: unknown; [key: string]: unknown };
-  spec?: { workloadType?: unknown; ipPool?: unknown; ip?: unknown; [key: string]: unknown };
+  spec?: {
+    workloadType?: unknown;
+    ipPool?: unknown;
+    ip?: unknown;
+    sharingKey?: unknown;
+    ipFamilies?: unknown;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -30,7 +38,33 @@ export interface LoadBalancerRequest {
   workloadType: 'vm' | 'cluster';
   ipPool: string | null;
   ip: string | null;
+  /** spec.sharingKey: load balancers of one namespace with the same key share their address(es) */
+  sharingKey: string | null;
+  /** spec.ipFamilies in order of preference (4, 6, or both); null without it (one address, any family) */
+  families: Family[] | null;
   requirement: Requirement;
+}
+
+const FAMILY_NAMES: Readonly<Record<string, Family>> = { IPv4: 4, IPv6: 6 };
+
+/** spec.ipFamilies: ["IPv4"], ["IPv6"], or both in order of preference; absent, null or [] is none. */
+function parseFamilies(v: unknown): Family[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v))
+    reject('InvalidEvent', 'spec.ipFamilies must be a list: ["IPv4"], ["IPv6"] or both.');
+  if (v.length === 0) return null;
+  const out: Family[] = [];
+  for (const name of v) {
+    const f = typeof name === 'string' ? FAMILY_NAMES[name] : undefined;
+    if (f === undefined || out.includes(f)) {
+      reject(
+        'InvalidEvent',
+        `spec.ipFamilies ${JSON.stringify(v)} must list IPv4 and/or IPv6, each at most once.`,
+      );
+    }
+    out.push(f);
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -95,6 +129,8 @@ export function parseLoadBalancer(input: unknown): LoadBalancerRequest {
     workloadType: workloadType === 'cluster' ? 'cluster' : 'vm',
     ipPool: optional(spec.ipPool, 'ipPool'),
     ip: optional(spec.ip, 'ip'),
+    sharingKey: optional(spec.sharingKey, 'sharingKey'),
+    families: parseFamilies(spec.ipFamilies),
     requirement: {
       network: annotation(NETWORK_ANNOTATION),
       project: annotation(PROJECT_ANNOTATION),

@@ -7,6 +7,8 @@ export interface CommandMeta {
   seq: number;
   /** the input's Nats-Msg-Id, or null */
   id: string | null;
+  /** who asked (the input's metadata.actor), when it says */
+  actor?: string;
 }
 
 export type IpamCommand =

@@ -3,7 +3,7 @@
  * and the command (whose meta carries the input's sequence and id) and nothing else; it never writes
  * the state and never throws for a bad command (a rejection is an event).
  */
-import { AddressSyntaxError, formatAddress, parseAddress } from './address.js';
+import { AddressSyntaxError, Family, familyOf, formatAddress, parseAddress } from './address.js';
 import { IpamError } from './errors.js';
 import {
   describeRequirement,
@@ -13,26 +13,34 @@ import {
   parseLoadBalancerRef,
 } from './load-balancer.js';
 import type { IpamCommand, CommandMeta } from './pool.commands.js';
-import type { Causation, IpamEvent } from './pool.events.js';
-import { fromHistory, nextFit } from './pool.allocate.js';
-import { selectPool } from './pool.select.js';
+import type { AllocatedAddress, Causation, IpamEvent } from './pool.events.js';
+import { fromHistory, nextFit, nextFitOfFamily } from './pool.allocate.js';
+import { poolServes, selectPool } from './pool.select.js';
 import {
   allocatedEntries,
   heldAddress,
+  heldRefs,
   holderOf,
   isAllocatable,
   isExcluded,
   IpamState,
   isFree,
+  LoadBalancerRecord,
   PoolState,
   rangeIndexOf,
+  refKey,
+  ShareGroup,
+  shareId,
 } from './pool.state.js';
 import { otherPools, validateAgainstOthers, validateUpdateKeepsAllocations } from './pool.validate.js';
-import { canonicalSpecKey, parsePool, PoolSpec, validatePoolName } from './pool-spec.js';
+import { canonicalSpecKey, FAMILY_BIT, parsePool, PoolSpec, validatePoolName } from './pool-spec.js';
 import { unknownPoolFields } from './pool.unknown-fields.js';
 
+/** What every outcome repeats of its input: where it is, its id, and who asked (only when it says). */
 function causation(meta: CommandMeta): Causation {
-  return { causationSeq: meta.seq, causationId: meta.id };
+  return meta.actor === undefined
+    ? { causationSeq: meta.seq, causationId: meta.id }
+    : { causationSeq: meta.seq, causationId: meta.id, actor: meta.actor };
 }
 
 /** The best name we can give a rejected pool event: metadata.name if it is a string, else "". */
@@ -225,80 +233,275 @@ function allocated(pool: PoolState, lb: string, ip: bigint, history: boolean, c:
   };
 }
 
+/** One address a decision hands out: its pool, its key, and whether history gave it. */
+interface Pick {
+  pool: PoolState;
+  key: bigint;
+  history: boolean;
+}
+
+function addressOf(p: Pick): AllocatedAddress {
+  const range = p.pool.def.ranges[rangeIndexOf(p.pool, p.key)];
+  return {
+    ip: formatAddress(p.key),
+    mask: range.maskText,
+    prefixLength: range.cidr.prefixLength,
+    gateway: range.gatewayText,
+    ipPool: p.pool.def.name,
+    fromHistory: p.history,
+  };
+}
+
+/**
+ * ipam.ip.allocated for one or more addresses: the first address's fields as always, then only what is
+ * in use (`addresses` for more than one, `sharingKey`, `sharedWith` when others hold them too), so the
+ * outcome of a request that uses neither reads exactly as before these existed.
+ */
+function allocatedAll(
+  lb: string,
+  picks: Pick[],
+  sharingKey: string | null,
+  sharedWith: string[],
+  c: Causation,
+): IpamEvent {
+  const { ip, mask, prefixLength, gateway, ipPool, fromHistory } = addressOf(picks[0]);
+  return {
+    type: 'IPAllocated',
+    data: {
+      loadBalancer: lb,
+      ipPool,
+      ip,
+      mask,
+      prefixLength,
+      gateway,
+      fromHistory,
+      ...(picks.length > 1 ? { addresses: picks.map(addressOf) } : {}),
+      ...(sharingKey !== null ? { sharingKey } : {}),
+      ...(sharedWith.length > 0 ? { sharedWith } : {}),
+      ...c,
+    },
+  };
+}
+
 /**
  * The disabled pool (autoAssign false) whose ranges hold a requested address, or null. Selection never
  * picks a disabled pool, so an address of one is asked for by name: the address names its pool.
  */
-function disabledPoolOf(state: IpamState, ip: string): PoolState | null {
-  let key: bigint;
-  try {
-    key = parseAddress(ip);
-  } catch {
-    return null; // the caller's check of spec.ip says what is wrong with it
-  }
+function disabledPoolOf(state: IpamState, key: bigint): PoolState | null {
   for (const pool of state.pools.values()) {
     if (!pool.def.autoAssign && rangeIndexOf(pool, key) >= 0) return pool;
   }
   return null;
 }
 
+function parseRequestedIp(ip: string): bigint {
+  try {
+    return parseAddress(ip);
+  } catch (e) {
+    if (e instanceof AddressSyntaxError) throw new IpamError('InvalidEvent', `spec.ip: ${e.message}.`);
+    throw e;
+  }
+}
+
+const familyName = (f: Family) => `IPv${f}`;
+
 function requestLoadBalancer(req: LoadBalancerRequest, state: IpamState, c: Causation): IpamEvent {
   const held = state.loadBalancers.get(req.key);
-  if (held !== undefined && held.pool !== null)
-    return allocated(held.pool, req.key, heldAddress(held), false, c);
+  if (held !== undefined && held.pool !== null) {
+    // sticky: the address(es) it holds, whatever this request asks
+    if (held.more === null && held.share === null)
+      return allocated(held.pool, req.key, heldAddress(held), false, c);
+    return holding(held, c);
+  }
+  const wanted = req.ip === null ? null : parseRequestedIp(req.ip);
+  if (wanted !== null && req.families !== null && !req.families.includes(familyOf(wanted))) {
+    throw new IpamError(
+      'AddressUnavailable',
+      `spec.ip ${req.ip} is ${familyName(familyOf(wanted))}, but spec.ipFamilies asks for ${req.families.map(familyName).join(' and ')} only; ask for an address of those families or add its family.`,
+    );
+  }
+  if (req.sharingKey !== null) {
+    const group = state.shares.get(shareId(req.namespace, req.sharingKey));
+    if (group !== undefined) return joinShare(req, wanted, group, state, c);
+  }
+  if (req.families === null) {
+    const p = pick(req, wanted, state, 0);
+    if (req.sharingKey === null) return allocated(p.pool, req.key, p.key, p.history, c);
+    return allocatedAll(req.key, [p], req.sharingKey, [], c);
+  }
+  // dual-stack: every family in one decision, each from the state before it; any failure allocates nothing
+  const picks = req.families.map((f) => pick(req, wanted, state, f));
+  return allocatedAll(req.key, picks, req.sharingKey, [], c);
+}
+
+/**
+ * The address a request gets for one family (0: any family, as without spec.ipFamilies): its pool
+ * (spec.ipPool, the disabled pool its spec.ip names, or selection among the pools with a range of the
+ * family), then the requested address, its history entry, or next-fit. Without a family the rejections
+ * are today's; for a family, not finding a pool or a free address is FamilyUnavailable naming it.
+ */
+function pick(req: LoadBalancerRequest, wanted: bigint | null, state: IpamState, family: Family | 0): Pick {
+  const bit = family === 0 ? 0 : FAMILY_BIT[family];
+  const ip = wanted !== null && (family === 0 || familyOf(wanted) === family) ? wanted : null;
   let pool: PoolState | null;
   if (req.ipPool !== null) {
     pool = state.pools.get(req.ipPool) ?? null;
     if (!pool)
       throw new IpamError('UnknownPool', `spec.ipPool names pool "${req.ipPool}", which does not exist.`);
-  } else if (req.ip !== null && (pool = disabledPoolOf(state, req.ip)) !== null) {
+    if (family !== 0 && (pool.def.families & bit) === 0) {
+      throw new IpamError(
+        'FamilyUnavailable',
+        `${familyName(family)}: spec.ipPool names pool "${pool.def.name}", which has no ${familyName(family)} range; nothing was allocated. Add such a range to it, or leave ${familyName(family)} out of spec.ipFamilies.`,
+      );
+    }
+  } else if (ip !== null && (pool = disabledPoolOf(state, ip)) !== null) {
     // the requested address names its disabled pool, as spec.ipPool would
   } else {
-    pool = selectPool(state, req.requirement, req.workloadType);
+    pool = selectPool(state, req.requirement, req.workloadType, bit);
     if (!pool) {
+      if (family !== 0) {
+        throw new IpamError(
+          'FamilyUnavailable',
+          `${familyName(family)}: no IP pool with an ${familyName(family)} range matches ${describeRequirement(req.requirement)}, and there is no global pool with one; nothing was allocated. Add such a range to a pool of that scope, or leave ${familyName(family)} out of spec.ipFamilies.`,
+        );
+      }
       throw new IpamError(
         'NoMatchingPool',
         `no IP pool matches ${describeRequirement(req.requirement)} and there is no global pool for it; create a pool with that scope (or a global pool), or name one in spec.ipPool.`,
       );
     }
   }
-  if (req.ip !== null) {
-    let key: bigint;
-    try {
-      key = parseAddress(req.ip);
-    } catch (e) {
-      if (e instanceof AddressSyntaxError) throw new IpamError('InvalidEvent', `spec.ip: ${e.message}.`);
-      throw e;
-    }
-    if (!isAllocatable(pool, key)) {
-      const i = rangeIndexOf(pool, key);
+  if (ip !== null) {
+    if (!isAllocatable(pool, ip)) {
+      const i = rangeIndexOf(pool, ip);
       throw new IpamError(
         'AddressUnavailable',
         i < 0
           ? `${req.ip} is not inside the ranges of pool "${pool.def.name}"; ask for an address of that pool or leave spec.ip empty.`
-          : isExcluded(pool, key)
+          : isExcluded(pool, ip)
             ? `${req.ip} is excluded in pool "${pool.def.name}" (spec.ranges[${i}].exclude) and is never allocated.`
             : `${req.ip} is the gateway of pool "${pool.def.name}" and cannot be allocated.`,
       );
     }
-    if (!isFree(pool, key)) {
+    if (!isFree(pool, ip)) {
       throw new IpamError(
         'AddressUnavailable',
-        `${req.ip} in pool "${pool.def.name}" is held by ${holderOf(pool, key) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
+        `${req.ip} in pool "${pool.def.name}" is held by ${holderOf(pool, ip) ?? 'another load balancer'}; ask for another address or leave spec.ip empty.`,
       );
     }
-    return allocated(pool, req.key, key, false, c);
+    return { pool, key: ip, history: false };
   }
-  const historic = fromHistory(state, pool, req.key);
-  if (historic !== null) return allocated(pool, req.key, historic, true, c);
-  const next = nextFit(pool);
+  const historic = fromHistory(state, pool, req.key, bit);
+  if (historic !== null) return { pool, key: historic, history: true };
+  const next = bit === 0 ? nextFit(pool) : nextFitOfFamily(pool, bit);
   if (next === null) {
+    if (family !== 0) {
+      throw new IpamError(
+        'FamilyUnavailable',
+        `${familyName(family)}: pool "${pool.def.name}" has no free ${familyName(family)} address; nothing was allocated. Add an ${familyName(family)} range to it, or release a load balancer.`,
+      );
+    }
     throw new IpamError(
       'PoolExhausted',
       `pool "${pool.def.name}" has no free address (${pool.def.total} in all, all allocated); add a range to it, release a load balancer, or create a higher-priority pool.`,
     );
   }
-  return allocated(pool, req.key, next, false, c);
+  return { pool, key: next, history: false };
+}
+
+/** The answer to a holder's repeated request: what it holds, with whom (sticky). */
+function holding(rec: LoadBalancerRecord, c: Causation): IpamEvent {
+  const picks = heldRefs(rec).map((r) => ({ pool: r.pool, key: refKey(r), history: false }));
+  const group = rec.share;
+  const others = group === null ? [] : group.holders.filter((h) => h !== rec).map((h) => h.key);
+  return allocatedAll(rec.key, picks, group?.sharingKey ?? null, others, c);
+}
+
+/**
+ * A later load balancer with a sharing key that some load balancer of its namespace holds: it gets the
+ * key's address(es) (sharedWith names the holders), even where its own selection would pick another
+ * pool, as long as each address's pool serves it (it names the pool or the address, or the pool's
+ * scope matches it: sharing never reaches past the scopes an operator set) and it asks for the same
+ * families; otherwise SharingKeyConflict, and nothing changes.
+ */
+function joinShare(
+  req: LoadBalancerRequest,
+  wanted: bigint | null,
+  group: ShareGroup,
+  state: IpamState,
+  c: Causation,
+): IpamEvent {
+  const refs = heldRefs(group.holders[0]);
+  const keys = refs.map(refKey);
+  const holds = `sharing key "${group.sharingKey}" of namespace ${req.namespace} holds ${keys.map((k, i) => `${formatAddress(k)} (pool "${refs[i].pool.def.name}")`).join(' and ')} for ${group.holders.map((h) => h.key).join(', ')}`;
+  if (req.families !== null) {
+    const theirs = keys.map(familyOf);
+    if (theirs.length !== req.families.length || !req.families.every((f) => theirs.includes(f))) {
+      throw new IpamError(
+        'SharingKeyConflict',
+        `${holds}, but spec.ipFamilies asks for ${req.families.map(familyName).join(' and ')}; ask for the families the key holds, or use another sharing key.`,
+      );
+    }
+  }
+  if (req.ipPool !== null) {
+    if (!state.pools.has(req.ipPool))
+      throw new IpamError('UnknownPool', `spec.ipPool names pool "${req.ipPool}", which does not exist.`);
+    if (refs.some((r) => r.pool.def.name !== req.ipPool)) {
+      throw new IpamError(
+        'SharingKeyConflict',
+        `${holds}, but spec.ipPool names pool "${req.ipPool}"; name the key's pool, or use another sharing key.`,
+      );
+    }
+  }
+  if (wanted !== null && !keys.includes(wanted)) {
+    throw new IpamError(
+      'SharingKeyConflict',
+      `${holds}, but spec.ip asks for ${req.ip}; ask for the key's address, or use another sharing key.`,
+    );
+  }
+  refs.forEach((r, i) => {
+    const served =
+      req.ipPool !== null || wanted === keys[i] || poolServes(r.pool, req.requirement, req.workloadType);
+    if (!served) {
+      throw new IpamError(
+        'SharingKeyConflict',
+        `${holds}, but pool "${r.pool.def.name}" does not serve ${describeRequirement(req.requirement)}; name the pool in spec.ipPool, or use another sharing key.`,
+      );
+    }
+  });
+  const picks = refs.map((r, i) => ({ pool: r.pool, key: keys[i], history: false }));
+  return allocatedAll(
+    req.key,
+    picks,
+    group.sharingKey,
+    group.holders.map((h) => h.key),
+    c,
+  );
+}
+
+/**
+ * ipam.ip.released for a holder: its first address as always, then only what is in use: `addresses`
+ * when it held more than one, `stillSharedBy` when others keep holding them (the address then stays
+ * allocated; without it, it went back to the pool and into its history).
+ */
+function released(rec: LoadBalancerRecord, forced: boolean, c: Causation): IpamEvent {
+  const refs = heldRefs(rec);
+  const group = rec.share;
+  const others = group === null ? [] : group.holders.filter((h) => h !== rec).map((h) => h.key);
+  return {
+    type: 'IPReleased',
+    data: {
+      loadBalancer: rec.key,
+      ipPool: rec.pool!.def.name,
+      ip: formatAddress(heldAddress(rec)),
+      ...(forced ? { forced: true } : {}),
+      ...(refs.length > 1
+        ? { addresses: refs.map((r) => ({ ip: formatAddress(refKey(r)), ipPool: r.pool.def.name })) }
+        : {}),
+      ...(others.length > 0 ? { stillSharedBy: others } : {}),
+      ...c,
+    },
+  };
 }
 
 function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): IpamEvent {
@@ -310,13 +513,15 @@ function deleteLoadBalancer(body: unknown, state: IpamState, c: Causation): Ipam
       `load balancer ${key} holds no address; there is nothing to release.`,
     );
   }
-  return {
-    type: 'IPReleased',
-    data: { loadBalancer: key, ipPool: held.pool.def.name, ip: formatAddress(heldAddress(held)), ...c },
-  };
+  return released(held, false, c);
 }
 
-/** Operator's force-release of an address (Harvester's manuallyReleaseIP): body {ip, ipPool?}. */
+/**
+ * Operator's force-release of an address (Harvester's manuallyReleaseIP): body {ip, ipPool?}. It releases
+ * the address's holder as its LBDeleted would: all of a dual-stack holder's addresses; of a shared
+ * address, its oldest holder only (stillSharedBy names the rest: one holder per input, as each holder's
+ * timeline shows).
+ */
 function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent {
   const b = (body ?? {}) as { ip?: unknown; ipPool?: unknown };
   if (typeof b.ip !== 'string')
@@ -338,12 +543,8 @@ function forceRelease(body: unknown, state: IpamState, c: Causation): IpamEvent 
   for (const pool of state.pools.values()) {
     if (poolName !== null && pool.def.name !== poolName) continue;
     const lb = holderOf(pool, key);
-    if (lb !== null) {
-      return {
-        type: 'IPReleased',
-        data: { loadBalancer: lb, ipPool: pool.def.name, ip: formatAddress(key), forced: true, ...c },
-      };
-    }
+    const rec = lb === null ? undefined : state.loadBalancers.get(lb);
+    if (rec !== undefined && rec.pool !== null) return released(rec, true, c);
   }
   throw new IpamError(
     'AddressNotAllocated',

@@ -10,6 +10,8 @@ export interface Causation {
   causationSeq: number;
   /** the input's Nats-Msg-Id, or null */
   causationId: string | null;
+  /** who asked, repeated from the input's metadata.actor; absent when it named no one */
+  actor?: string;
 }
 
 export interface PoolAcceptedData extends Causation {
@@ -30,6 +32,16 @@ export interface PoolRejectedData extends Causation {
   reason: string;
 }
 
+/** One address of a dual-stack allocation (`addresses` of ipam.ip.allocated). */
+export interface AllocatedAddress {
+  ip: string;
+  mask: string;
+  prefixLength: number;
+  gateway: string | null;
+  ipPool: string;
+  fromHistory: boolean;
+}
+
 export interface IPAllocatedData extends Causation {
   loadBalancer: string;
   ipPool: string;
@@ -38,6 +50,15 @@ export interface IPAllocatedData extends Causation {
   prefixLength: number;
   gateway: string | null;
   fromHistory: boolean;
+  /**
+   * every address it holds, the first as above, when it holds more than one (spec.ipFamilies with
+   * both families); absent otherwise (an addition)
+   */
+  addresses?: AllocatedAddress[];
+  /** the sharing key its address is held under (spec.sharingKey); absent without one (an addition) */
+  sharingKey?: string;
+  /** the other holders of its address(es), "namespace/name", oldest first; absent when none (an addition) */
+  sharedWith?: string[];
 }
 
 export interface LBRejectedData extends Causation {
@@ -52,6 +73,13 @@ export interface IPReleasedData extends Causation {
   ip: string;
   /** true when an operator force-released the address (addition to the contract) */
   forced?: boolean;
+  /** every address it held, when more than one (dual-stack); absent otherwise (an addition) */
+  addresses?: Array<{ ip: string; ipPool: string }>;
+  /**
+   * the load balancers that still hold the address(es) under the same sharing key: present (never
+   * empty) when the address stays allocated to them, absent when it went back to the pool (an addition)
+   */
+  stillSharedBy?: string[];
 }
 
 export interface HistoryImportedData extends Causation {

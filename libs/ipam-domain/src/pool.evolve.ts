@@ -7,9 +7,12 @@
 import { decodeAddress, decodeV4, lastFormatted, splitV6, V4_BASE, V6_PARTS } from './address.js';
 import { AddressTable } from './address-table.js';
 import { definitionFromSpec, sameAddresses } from './pool-spec.js';
-import type { IpamEvent } from './pool.events.js';
+import type { AllocatedAddress, IPAllocatedData, IpamEvent } from './pool.events.js';
 import {
+  AddressRef,
   buildFreeSets,
+  heldAddress,
+  heldRefs,
   HistoryRef,
   IpamState,
   LoadBalancerRecord,
@@ -17,6 +20,9 @@ import {
   offsetValue,
   PoolState,
   rangeIndexOf,
+  refKey,
+  ShareGroup,
+  shareId,
   tableEntries,
 } from './pool.state.js';
 
@@ -101,7 +107,16 @@ function locatedKey(pool: PoolState): bigint {
 function newRecord(state: IpamState, loadBalancer: string): LoadBalancerRecord {
   let rec = state.spare.pop();
   if (rec === undefined)
-    rec = { key: loadBalancer, pool: null, range: -1, offset: 0, history: null, refs: 0 };
+    rec = {
+      key: loadBalancer,
+      pool: null,
+      range: -1,
+      offset: 0,
+      history: null,
+      refs: 0,
+      more: null,
+      share: null,
+    };
   else rec.key = loadBalancer;
   state.loadBalancers.set(loadBalancer, rec);
   return rec;
@@ -112,6 +127,8 @@ function unref(state: IpamState, rec: LoadBalancerRecord): void {
   if (--rec.refs !== 0) return;
   state.loadBalancers.delete(rec.key);
   rec.pool = null;
+  rec.more = null;
+  rec.share = null;
   if (rec.history !== null) rec.history.length = 0;
   state.spare.push(rec);
 }
@@ -191,6 +208,117 @@ function importEntry(
   noteHistory(state, rec, pool, i, offset);
 }
 
+/** The reference to the address `ip` of the record's in this pool: the record itself, or one of `more`. */
+function heldRefOf(rec: LoadBalancerRecord, pool: PoolState, ip: bigint): AddressRef {
+  if (rec.more !== null && !(rec.pool === pool && heldAddress(rec) === ip)) {
+    for (const ref of rec.more) if (ref.pool === pool && refKey(ref) === ip) return ref;
+  }
+  return rec as AddressRef;
+}
+
+/**
+ * Holds the addresses of a dual-stack allocation beyond the first (`addresses[1..]`), each as the first
+ * is held: out of its free set, into its table (erasing its history entry), the pool's cursor on it.
+ */
+function holdMore(state: IpamState, rec: LoadBalancerRecord, addresses: AllocatedAddress[]): void {
+  for (let k = 1; k < addresses.length; k++) {
+    const a = addresses[k];
+    const pool = state.pools.get(a.ipPool);
+    if (!pool || !locate(pool, a.ip)) continue;
+    const i = atRange;
+    const offset = atOffset;
+    const key = locatedKey(pool);
+    if (!pool.free[i].delete(key)) continue;
+    const previous = pool.tables[i].hold(offset, rec);
+    rec.refs++;
+    pool.allocatedCount++;
+    if (previous !== null) {
+      pool.historyCount--;
+      unref(state, previous);
+    }
+    pool.lastOffset = -1;
+    pool.lastAllocated = key;
+    (rec.more ??= []).push({ pool, range: i, offset });
+  }
+}
+
+/** Releases a dual-stack holder's addresses beyond the first into history, as the first. */
+function releaseMore(state: IpamState, rec: LoadBalancerRecord, seq: number): void {
+  for (const ref of rec.more!) {
+    const pool = ref.pool;
+    if (state.pools.get(pool.def.name) !== pool || pool.tables[ref.range].holder(ref.offset) !== rec)
+      continue;
+    pool.tables[ref.range].releaseTo(ref.offset, seq);
+    pool.free[ref.range].add(refKey(ref));
+    pool.allocatedCount--;
+    pool.historyCount++;
+    noteHistory(state, rec, pool, ref.range, ref.offset);
+  }
+  rec.more = null;
+}
+
+/** The namespace of "namespace/name" (a namespace has no "/"). */
+function namespaceOf(loadBalancer: string): string {
+  return loadBalancer.slice(0, loadBalancer.indexOf('/'));
+}
+
+/** The first holder of a sharing key: the group starts with it. */
+function startShare(state: IpamState, rec: LoadBalancerRecord, sharingKey: string): void {
+  const id = shareId(namespaceOf(rec.key), sharingKey);
+  if (state.shares.has(id)) return;
+  const group: ShareGroup = { id, sharingKey, holders: [rec] };
+  state.shares.set(id, group);
+  rec.share = group;
+}
+
+/** A later holder points at the addresses of the group's first holder. */
+function copyHolding(to: LoadBalancerRecord, from: LoadBalancerRecord): void {
+  to.pool = from.pool;
+  to.range = from.range;
+  to.offset = from.offset;
+  to.more =
+    from.more === null ? null : from.more.map((r) => ({ pool: r.pool, range: r.range, offset: r.offset }));
+}
+
+function resyncShare(group: ShareGroup): void {
+  const first = group.holders[0];
+  for (let k = 1; k < group.holders.length; k++) copyHolding(group.holders[k], first);
+}
+
+/** A later holder of a sharing key (IPAllocated with sharedWith): it joins the key's group. */
+function joinShare(
+  state: IpamState,
+  d: IPAllocatedData,
+  pool: PoolState,
+  rec: LoadBalancerRecord | undefined,
+): IpamState {
+  const group = state.shares.get(shareId(namespaceOf(d.loadBalancer), d.sharingKey ?? ''));
+  if (group === undefined) return state;
+  const first = group.holders[0];
+  // the outcome names the group's address (locate found it): anything else is not this fold's
+  if (first.pool !== pool || first.range !== atRange || first.offset !== atOffset) return state;
+  const joining = rec ?? newRecord(state, d.loadBalancer);
+  copyHolding(joining, first);
+  joining.refs += 1 + (joining.more?.length ?? 0);
+  joining.share = group;
+  group.holders.push(joining);
+  state.held++;
+  return state;
+}
+
+/** A holder leaves its group while others keep the address(es): the next oldest is named in the tables. */
+function leaveShare(state: IpamState, rec: LoadBalancerRecord, group: ShareGroup): void {
+  const at = group.holders.indexOf(rec);
+  group.holders.splice(at, 1);
+  const refs = heldRefs(rec);
+  if (at === 0) for (const r of refs) r.pool.tables[r.range].hold(r.offset, group.holders[0]);
+  rec.pool = null;
+  rec.more = null;
+  rec.share = null;
+  state.held--;
+  for (let k = 0; k < refs.length; k++) unref(state, rec);
+}
+
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   switch (event.type) {
     case 'PoolAccepted': {
@@ -227,12 +355,15 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       }
       // an update of the ranges: the tables are rebuilt for the new ones
       const entries = tableEntries(current);
+      // which of its holder's addresses each held entry is, worked out while the old ranges are in force
+      const targets = entries.map((e) => (e.holder === null ? null : heldRefOf(e.holder, current, e.ip)));
       current.def = def;
       current.tables = def.ranges.map((r) => new AddressTable<LoadBalancerRecord>(r.end - r.start + 1n));
       current.allocatedCount = 0;
       current.historyCount = 0;
       const held: bigint[] = [];
-      for (const e of entries) {
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[k];
         const i = rangeIndexOf(current, e.ip);
         const offset = i < 0 ? 0 : offsetValue(e.ip - def.ranges[i].start);
         if (e.holder !== null) {
@@ -243,8 +374,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
             unref(state, e.holder);
           } else {
             current.tables[i].hold(offset, e.holder);
-            e.holder.range = i;
-            e.holder.offset = offset;
+            const target = targets[k]!;
+            target.range = i;
+            target.offset = offset;
             current.allocatedCount++;
             held.push(e.ip);
           }
@@ -260,6 +392,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         }
       }
       current.free = buildFreeSets(def, held);
+      // a sharing group's later holders point at the addresses of its first, which may have moved
+      for (const group of state.shares.values()) resyncShare(group);
       return state;
     }
     case 'IPAllocated': {
@@ -269,6 +403,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       let rec = state.loadBalancers.get(loadBalancer);
       // a repeated request, answered with the address it already holds
       if (rec !== undefined && rec.pool !== null) return state;
+      // a later holder of a sharing key: the key's address(es), already allocated
+      if (event.data.sharedWith !== undefined) return joinShare(state, event.data, pool, rec);
       const i = atRange;
       const offset = atOffset;
       const free = pool.free[i];
@@ -297,6 +433,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         pool.lastOffset = -1;
         pool.lastAllocated = locatedKey(pool);
       }
+      const { addresses, sharingKey } = event.data;
+      if (addresses !== undefined) holdMore(state, rec, addresses);
+      if (sharingKey !== undefined) startShare(state, rec, sharingKey);
       return state;
     }
     case 'IPReleased': {
@@ -309,6 +448,16 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const offset = atOffset;
       // the address it holds (its record says where)
       if (rec.range !== i || rec.offset !== offset) return state;
+      const group = rec.share;
+      if (group !== null) {
+        // others keep the address: this holder only leaves the group
+        if (group.holders.length > 1) {
+          leaveShare(state, rec, group);
+          return state;
+        }
+        state.shares.delete(group.id);
+        rec.share = null;
+      }
       const table = pool.tables[i];
       // the holding becomes a history entry: the record keeps its reference
       table.releaseTo(offset, causationSeq);
@@ -319,6 +468,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       state.held--;
       rec.pool = null;
       noteHistory(state, rec, pool, i, offset);
+      if (rec.more !== null) releaseMore(state, rec, causationSeq);
       return state;
     }
     case 'HistoryImported': {

@@ -31,8 +31,31 @@ export interface LoadBalancerRecord {
   offset: bigint | number;
   /** the history entries written for it; some may have been overwritten since (see fromHistory) */
   history: HistoryRef[] | null;
-  /** 1 while it holds an address, plus the history entries that name it: the record leaves at 0 */
+  /** the addresses it holds, plus the history entries that name it: the record leaves at 0 */
   refs: number;
+  /** the addresses it holds beyond the first (spec.ipFamilies with both families), or null */
+  more: AddressRef[] | null;
+  /** the sharing group it holds its address(es) with (spec.sharingKey), or null */
+  share: ShareGroup | null;
+}
+
+/** Where a held address is: its pool, its range's index and the offset in the range's table. */
+export interface AddressRef {
+  pool: PoolState;
+  range: number;
+  offset: bigint | number;
+}
+
+/**
+ * Load balancers of one namespace holding their address(es) under one sharing key. The first holder
+ * (holders[0]) is the one the address tables name; every holder's record points at the same addresses.
+ */
+export interface ShareGroup {
+  /** "namespace/sharingKey" (shareId) */
+  id: string;
+  sharingKey: string;
+  /** the current holders, oldest first */
+  holders: LoadBalancerRecord[];
 }
 
 export interface PoolState {
@@ -70,6 +93,8 @@ export interface IpamState {
   loadBalancers: Map<string, LoadBalancerRecord>;
   /** how many load balancers hold an address */
   held: number;
+  /** sharing groups by "namespace/sharingKey" (shareId), while any load balancer holds under the key */
+  shares: Map<string, ShareGroup>;
   /**
    * Records that left `loadBalancers`, kept for reuse: a long replay creates and drops hundreds of
    * thousands of them, and reusing them keeps the garbage collector out of the fold.
@@ -78,7 +103,7 @@ export interface IpamState {
 }
 
 export function initialState(): IpamState {
-  return { pools: new Map(), loadBalancers: new Map(), held: 0, spare: [] };
+  return { pools: new Map(), loadBalancers: new Map(), held: 0, shares: new Map(), spare: [] };
 }
 
 /** The largest offset kept as a number (IntervalSet and AddressTable take numbers below 2^53 - 1). */
@@ -114,6 +139,22 @@ export function lastAllocatedOf(pool: PoolState): bigint | null {
 /** The address a load balancer holds (its record must hold one). */
 export function heldAddress(rec: LoadBalancerRecord): bigint {
   return rec.pool!.def.ranges[rec.range].start + BigInt(rec.offset);
+}
+
+/** The address of a held-address reference. */
+export function refKey(ref: AddressRef): bigint {
+  return ref.pool.def.ranges[ref.range].start + BigInt(ref.offset);
+}
+
+/** Every address a load balancer holds (its record must hold one), the first first. */
+export function heldRefs(rec: LoadBalancerRecord): AddressRef[] {
+  const first: AddressRef = { pool: rec.pool!, range: rec.range, offset: rec.offset };
+  return rec.more === null ? [first] : [first, ...rec.more];
+}
+
+/** The key of a sharing group: the namespace and the sharing key, as one flat string (see lbKey). */
+export function shareId(namespace: string, sharingKey: string): string {
+  return [namespace, sharingKey].join('/');
 }
 
 /** The address of a history reference (valid while the reference is live). */

@@ -9,10 +9,13 @@ import {
   allocatedEntries,
   available,
   heldAddress,
+  heldRefs,
   historyEntries,
   IpamState,
   lastAllocatedOf,
   PoolState,
+  refKey,
+  tableEntries,
 } from './pool.state.js';
 
 export type Count = number | string;
@@ -28,6 +31,11 @@ export interface PoolStatus {
    * order: `10.0.0.5` or `10.0.0.10-10.0.0.20`; absent when the pool excludes nothing
    */
   excluded?: string[];
+  /**
+   * address -> every load balancer holding it under one sharing key, oldest first (`allocated` names
+   * the oldest); only addresses held by more than one; absent when none is
+   */
+  shared?: Record<string, string[]>;
 }
 
 export interface IPPoolView {
@@ -63,7 +71,18 @@ export function poolStatus(pool: PoolState): PoolStatus {
     allocated: addressRecord(allocatedEntries(pool)),
     allocatedHistory: addressRecord(historyEntries(pool)),
     ...excludedOf(pool),
+    ...sharedOf(pool),
   };
+}
+
+/** `{shared}` when an address of the pool has more than one holder, else nothing. */
+function sharedOf(pool: PoolState): { shared?: Record<string, string[]> } {
+  const entries = tableEntries(pool).filter((e) => (e.holder?.share?.holders.length ?? 0) > 1);
+  if (entries.length === 0) return {};
+  entries.sort((a, b) => (a.ip < b.ip ? -1 : 1));
+  const out: Record<string, string[]> = {};
+  for (const e of entries) out[formatAddress(e.ip)] = e.holder!.share!.holders.map((h) => h.key);
+  return { shared: out };
 }
 
 /** `{excluded}` when the pool's ranges exclude addresses, else nothing (a status reads as before). */
@@ -108,6 +127,18 @@ export interface LoadBalancerView {
   mask: string;
   prefixLength: number;
   gateway: string | null;
+  /** every address it holds, when more than one (dual-stack) */
+  addresses?: Array<{
+    ip: string;
+    mask: string;
+    prefixLength: number;
+    gateway: string | null;
+    ipPool: string;
+  }>;
+  /** its sharing key, when it holds under one */
+  sharingKey?: string;
+  /** the other holders of its address(es), oldest first, when any */
+  sharedWith?: string[];
 }
 
 /** The current address of a load balancer, or null when it holds none. */
@@ -116,6 +147,8 @@ export function loadBalancerView(state: IpamState, key: string): LoadBalancerVie
   const pool = held?.pool;
   if (!held || !pool) return null;
   const range = pool.def.ranges[held.range];
+  const group = held.share;
+  const others = group === null ? [] : group.holders.filter((h) => h !== held).map((h) => h.key);
   return {
     loadBalancer: key,
     ipPool: pool.def.name,
@@ -123,5 +156,21 @@ export function loadBalancerView(state: IpamState, key: string): LoadBalancerVie
     mask: range.maskText,
     prefixLength: range.cidr.prefixLength,
     gateway: range.gatewayText,
+    ...(held.more !== null
+      ? {
+          addresses: heldRefs(held).map((r) => {
+            const rr = r.pool.def.ranges[r.range];
+            return {
+              ip: formatAddress(refKey(r)),
+              mask: rr.maskText,
+              prefixLength: rr.cidr.prefixLength,
+              gateway: rr.gatewayText,
+              ipPool: r.pool.def.name,
+            };
+          }),
+        }
+      : {}),
+    ...(group !== null ? { sharingKey: group.sharingKey } : {}),
+    ...(others.length > 0 ? { sharedWith: others } : {}),
   };
 }

@@ -34,6 +34,8 @@ const OBJECT_META = [
   'ownerReferences',
   'finalizers',
   'managedFields',
+  // who asked (an addition of this service's contract): repeated on the outcome
+  'actor',
 ];
 
 const SCOPE_TUPLE: Level = { known: new Set(['project', 'namespace', 'guestCluster', 'cluster']) };

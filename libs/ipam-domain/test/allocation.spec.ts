@@ -320,7 +320,16 @@ describe('section 4: history', () => {
     const offset = ip - p.def.ranges[0].start;
     const table = p.tables[0];
     const ref = { pool: p, range: 0, table, offset };
-    const a = { key: 'default/a', pool: null, range: -1, offset: 0, history: [ref], refs: 1 };
+    const a = {
+      key: 'default/a',
+      pool: null,
+      range: -1,
+      offset: 0,
+      history: [ref],
+      refs: 1,
+      more: null,
+      share: null,
+    };
     w.state.loadBalancers.set('default/a', a);
     table.setHistory(offset, a, 1);
     expect(w.status('p').allocatedHistory).toEqual({ '10.0.0.2': 'default/a' });

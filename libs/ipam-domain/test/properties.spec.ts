@@ -123,11 +123,16 @@ function requestArb(pools: string[]): fc.Arbitrary<GenCmd> {
       workloadType: maybe(fc.constant('cluster' as const), 2),
       ipPool: maybe(fc.constantFrom(...pools, 'missing'), 6),
       ip: maybe(fc.constantFrom(...UNIVERSE), 5),
+      sharingKey: maybe(fc.constantFrom('k1', 'k2'), 3),
+      ipFamilies: maybe(
+        fc.constantFrom<string[]>(['IPv4'], ['IPv6'], ['IPv4', 'IPv6'], ['IPv6', 'IPv4'], ['IPv4', 'IPv6']),
+        3,
+      ),
     })
     .map(({ key, ...opts }) => {
       const clean: LbOptions = {};
       for (const [k, v] of Object.entries(opts))
-        if (v !== undefined) (clean as Record<string, string>)[k] = v;
+        if (v !== undefined) (clean as Record<string, string | string[]>)[k] = v;
       return { k: 'request' as const, key, opts: clean };
     });
 }
@@ -239,6 +244,10 @@ function modelStep(model: ReferenceModel, g: GenCmd, seq: number): Expected {
         cluster: o.workloadType === 'cluster',
         ipPool: o.ipPool ?? null,
         ip: o.ip ?? null,
+        ...(o.sharingKey !== undefined ? { sharingKey: o.sharingKey } : {}),
+        ...(o.ipFamilies !== undefined
+          ? { families: o.ipFamilies.map((f) => (f === 'IPv4' ? 4 : 6) as 4 | 6) }
+          : {}),
       };
       return model.request(req);
     }
@@ -258,16 +267,39 @@ function outcome(e: IpamEvent): Expected {
     case 'LBRejected':
     case 'AddressRejected':
       return { type: e.type, code: e.data.code };
-    case 'IPAllocated':
+    case 'IPAllocated': {
+      const { addresses, sharingKey, sharedWith } = e.data;
       return {
         type: e.type,
         ipPool: e.data.ipPool,
         ip: e.data.ip,
         gateway: e.data.gateway,
         fromHistory: e.data.fromHistory,
+        ...(addresses !== undefined
+          ? {
+              addresses: addresses.map((a) => ({
+                ipPool: a.ipPool,
+                ip: a.ip,
+                gateway: a.gateway,
+                fromHistory: a.fromHistory,
+              })),
+            }
+          : {}),
+        ...(sharingKey !== undefined ? { sharingKey } : {}),
+        ...(sharedWith !== undefined ? { sharedWith } : {}),
       };
-    case 'IPReleased':
-      return { type: e.type, loadBalancer: e.data.loadBalancer, ipPool: e.data.ipPool, ip: e.data.ip };
+    }
+    case 'IPReleased': {
+      const { addresses, stillSharedBy } = e.data;
+      return {
+        type: e.type,
+        loadBalancer: e.data.loadBalancer,
+        ipPool: e.data.ipPool,
+        ip: e.data.ip,
+        ...(addresses !== undefined ? { addresses } : {}),
+        ...(stillSharedBy !== undefined ? { stillSharedBy } : {}),
+      };
+    }
     case 'HistoryImported':
       throw new Error('not generated');
   }
@@ -305,7 +337,10 @@ function snapshot(s: IpamState): string {
         r.pool ? heldAddress(r) : null,
         r.refs,
         r.history?.map((h) => [h.pool.def.name, h.range, h.offset]) ?? null,
+        r.more?.map((m) => [m.pool.def.name, m.range, m.offset]) ?? null,
+        r.share?.id ?? null,
       ]),
+      shares: [...s.shares].map(([id, g]) => [id, g.id, g.sharingKey, g.holders.map((h) => h.key)]),
       held: s.held,
     },
     (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
@@ -316,11 +351,21 @@ function snapshot(s: IpamState): string {
 function invariantProblems(state: IpamState, model: ReferenceModel): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
-  let held = 0;
+  // load balancers holding, and the addresses each holds (a sharer counts each shared address)
+  const holders = new Set<string>();
+  const heldBy = new Map<string, number>();
+  const bumpHeld = (k: string) => {
+    holders.add(k);
+    heldBy.set(k, (heldBy.get(k) ?? 0) + 1);
+  };
   for (const v of poolViews(state)) {
     const s = v.status;
     const entries = Object.entries(s.allocated);
-    held += entries.length;
+    for (const [ip, holder] of entries) {
+      const all = s.shared?.[ip] ?? [holder];
+      if (all[0] !== holder) problems.push(`${ip}: allocated names ${holder}, shared ${all.join(', ')}`);
+      all.forEach(bumpHeld);
+    }
     if (
       typeof s.total !== 'number' ||
       typeof s.available !== 'number' ||
@@ -335,16 +380,21 @@ function invariantProblems(state: IpamState, model: ReferenceModel): string[] {
       seen.set(ip, holder);
       if (!model.allocatable(v.metadata.name, ip))
         problems.push(`${ip} of ${v.metadata.name} is outside its ranges or a gateway`);
-      const view = loadBalancerView(state, holder);
-      if (view?.ip !== ip || view.ipPool !== v.metadata.name) problems.push(`${holder} does not hold ${ip}`);
+      for (const h of s.shared?.[ip] ?? [holder]) {
+        const view = loadBalancerView(state, h);
+        const mine = view?.addresses ?? (view ? [view] : []);
+        if (!mine.some((a) => a.ip === ip && a.ipPool === v.metadata.name))
+          problems.push(`${h} does not hold ${ip}`);
+      }
     }
   }
-  if (state.held !== held) problems.push(`${state.held} holdings for ${held} allocated addresses`);
+  if (state.held !== holders.size)
+    problems.push(`${state.held} holdings for ${holders.size} load balancers holding`);
   // every load balancer record is referred to exactly `refs` times, and only referred records are kept
   const refs = new Map<string, number>();
   const bump = (k: string) => refs.set(k, (refs.get(k) ?? 0) + 1);
+  for (const [k, n] of heldBy) for (let i = 0; i < n; i++) bump(k);
   for (const p of state.pools.values()) {
-    for (const e of allocatedEntries(p)) bump(e.loadBalancer);
     for (const e of historyEntries(p)) bump(e.loadBalancer);
     if (p.allocatedCount !== allocatedEntries(p).length || p.historyCount !== historyEntries(p).length)
       problems.push(`${p.def.name}: counts ${p.allocatedCount}/${p.historyCount} differ from its tables`);
@@ -403,7 +453,10 @@ function runScenario(cmds: GenCmd[]): void {
     const holdings = Object.fromEntries(
       [...state.loadBalancers]
         .filter(([, r]) => r.pool !== null)
-        .map(([k, r]) => [k, `${r.pool!.def.name} ${loadBalancerView(state, k)?.ip}`]),
+        .map(([k]) => {
+          const view = loadBalancerView(state, k)!;
+          return [k, (view.addresses ?? [view]).map((a) => `${a.ipPool} ${a.ip}`).join(', ')];
+        }),
     );
     same(holdings, model.holdingsView());
     same(invariantProblems(state, model), []);
@@ -439,6 +492,9 @@ describe('properties over random command sequences', () => {
                 ? `IPAllocated${o.fromHistory ? '+history' : ''}`
                 : o.type,
           );
+          if (o.type === 'IPAllocated' && o.sharedWith) seen.add('IPAllocated+shared');
+          if (o.type === 'IPAllocated' && o.addresses) seen.add('IPAllocated+dual');
+          if (o.type === 'IPReleased' && o.stillSharedBy) seen.add('IPReleased+stillShared');
         });
       }),
       { numRuns: 150, seed: 42 },
@@ -463,6 +519,11 @@ describe('properties over random command sequences', () => {
       'UnknownPool',
       'UnknownLoadBalancer',
       'AddressNotAllocated',
+      'SharingKeyConflict',
+      'FamilyUnavailable',
+      'IPAllocated+shared',
+      'IPAllocated+dual',
+      'IPReleased+stillShared',
     ]) {
       expect([k, seen.has(k)]).toEqual([k, true]);
     }

@@ -220,15 +220,41 @@ export interface LbRequest {
   cluster: boolean;
   ipPool: string | null;
   ip: string | null;
+  sharingKey?: string;
+  /** spec.ipFamilies, in order */
+  families?: Family[];
+}
+
+export interface ModelAddressOut {
+  ipPool: string;
+  ip: string;
+  gateway: string | null;
+  fromHistory: boolean;
 }
 
 /** What the model expects a command to produce: the parts of the outcome event that matter. */
 export type Expected =
   | { type: 'PoolAccepted'; change: 'created' | 'updated' | 'deleted' }
   | { type: 'PoolRejected'; code: string }
-  | { type: 'IPAllocated'; ipPool: string; ip: string; gateway: string | null; fromHistory: boolean }
+  | {
+      type: 'IPAllocated';
+      ipPool: string;
+      ip: string;
+      gateway: string | null;
+      fromHistory: boolean;
+      addresses?: ModelAddressOut[];
+      sharingKey?: string;
+      sharedWith?: string[];
+    }
   | { type: 'LBRejected'; code: string }
-  | { type: 'IPReleased'; loadBalancer: string; ipPool: string; ip: string }
+  | {
+      type: 'IPReleased';
+      loadBalancer: string;
+      ipPool: string;
+      ip: string;
+      addresses?: Array<{ ip: string; ipPool: string }>;
+      stillSharedBy?: string[];
+    }
   | { type: 'AddressRejected'; code: string };
 
 const field = (p: string, r: string) => p === '*' || r === '*' || p === r;
@@ -274,9 +300,17 @@ function intersect(a: Set<number>, b: Set<number>): boolean {
   return false;
 }
 
+/** What a load balancer holds: its addresses in order, and its sharing group's id (or null). */
+interface ModelHolding {
+  addrs: Array<{ pool: string; ord: number }>;
+  group: string | null;
+}
+
 export class ReferenceModel {
   private pools = new Map<string, ModelPool>();
-  private holdings = new Map<string, { pool: string; ord: number }>();
+  private holdings = new Map<string, ModelHolding>();
+  /** sharing groups by "namespace/key": the holders, oldest first */
+  private groups = new Map<string, { key: string; holders: string[] }>();
 
   // -------------------------------------------------------------------------------------------- pools
 
@@ -370,96 +404,185 @@ export class ReferenceModel {
     return sorted[0] ?? null;
   }
 
-  private select(r: LbRequest): ModelPool | null {
+  /** Does the pool have a range of the family (0: any)? */
+  private hasFamily(p: ModelPool, family: Family | 0): boolean {
+    return family === 0 || p.spec.ranges.some((i) => TEMPLATES[i].family === family);
+  }
+
+  private select(r: LbRequest, family: Family | 0): ModelPool | null {
     const req: Tuple = { project: r.project, namespace: r.namespace, guestCluster: r.guestCluster };
-    const all = [...this.pools.values()];
-    // a disabled pool (autoAssign false) is never chosen here
+    const all = [...this.pools.values()].filter(
+      (p) => p.spec.autoAssign !== false && this.hasFamily(p, family),
+    );
     const matching = (m: (p: Tuple, r: Tuple) => boolean) =>
-      all.filter(
-        (p) =>
-          p.spec.autoAssign !== false &&
-          !p.global &&
-          p.spec.network === r.network &&
-          p.spec.scope.some((t) => m(t, req)),
-      );
+      all.filter((p) => !p.global && p.spec.network === r.network && p.spec.scope.some((t) => m(t, req)));
     const s = this.best(matching(strict));
     if (s) return s;
-    const g = all.find((p) => p.global);
-    if (g && g.spec.autoAssign !== false && (g.spec.network === '' || g.spec.network === r.network)) return g;
+    const g = [...this.pools.values()].find((p) => p.global);
+    if (g && all.includes(g) && (g.spec.network === '' || g.spec.network === r.network)) return g;
     if (r.cluster) return this.best(matching(loose));
     return null;
   }
 
-  private allocate(pool: ModelPool, key: string, ord: number, fromHistory: boolean): Expected {
-    pool.allocated.set(ord, key);
-    pool.history.delete(ord);
-    pool.last = ord;
-    this.holdings.set(key, { pool: pool.name, ord });
+  /** Could selection give r this pool, priorities aside (a later sharer's check)? */
+  private serves(p: ModelPool, r: LbRequest): boolean {
+    if (p.spec.autoAssign === false) return false;
+    if (p.global) return p.spec.network === '' || p.spec.network === r.network;
+    const req: Tuple = { project: r.project, namespace: r.namespace, guestCluster: r.guestCluster };
+    return (
+      p.spec.network === r.network && p.spec.scope.some((t) => strict(t, req) || (r.cluster && loose(t, req)))
+    );
+  }
+
+  private out(pool: ModelPool, ord: number, fromHistory: boolean): ModelAddressOut {
+    return { ipPool: pool.name, ip: addressText(ord), gateway: gatewayFor(pool, ord), fromHistory };
+  }
+
+  private allocated(
+    addrs: ModelAddressOut[],
+    sharingKey: string | undefined,
+    sharedWith: string[],
+  ): Expected {
     return {
       type: 'IPAllocated',
-      ipPool: pool.name,
-      ip: addressText(ord),
-      gateway: gatewayFor(pool, ord),
-      fromHistory,
+      ...addrs[0],
+      ...(addrs.length > 1 ? { addresses: addrs } : {}),
+      ...(sharingKey !== undefined ? { sharingKey } : {}),
+      ...(sharedWith.length > 0 ? { sharedWith } : {}),
     };
+  }
+
+  /** One family's pick (0: any), from the state as it is: a pool and an address, or a rejection code. */
+  private pick(
+    r: LbRequest,
+    family: Family | 0,
+  ): { pool: ModelPool; ord: number; history: boolean } | string {
+    const famOf = (ord: number): Family => (ord >= 1000 ? 6 : 4);
+    const wanted = r.ip === null ? null : UNIVERSE_ORD.get(r.ip)!;
+    const ip = wanted !== null && (family === 0 || famOf(wanted) === family) ? wanted : null;
+    let pool: ModelPool | null;
+    if (r.ipPool !== null) {
+      pool = this.pools.get(r.ipPool) ?? null;
+      if (!pool) return 'UnknownPool';
+      if (!this.hasFamily(pool, family)) return 'FamilyUnavailable';
+    } else {
+      // an address of a disabled pool names that pool
+      const named = [...this.pools.values()].find(
+        (p) => p.spec.autoAssign === false && ip !== null && rangeOf(p, ip),
+      );
+      pool = named ?? this.select(r, family);
+      if (!pool) return family === 0 ? 'NoMatchingPool' : 'FamilyUnavailable';
+    }
+    if (ip !== null) {
+      const a = rangeOf(pool, ip);
+      if (!a || !usable(a) || pool.allocated.has(ip)) return 'AddressUnavailable';
+      return { pool, ord: ip, history: false };
+    }
+    // history: the most recent usable entry naming this load balancer, of the family
+    let best: { ord: number; seq: number } | null = null;
+    for (const [ord, h] of pool.history) {
+      if (h.lb !== r.key || (family !== 0 && famOf(ord) !== family)) continue;
+      const a = rangeOf(pool, ord);
+      if (!a || !usable(a) || pool.allocated.has(ord)) continue;
+      if (!best || h.seq > best.seq) best = { ord, seq: h.seq };
+    }
+    if (best) return { pool, ord: best.ord, history: true };
+    // next-fit over the cycle of every address, ranges in spec order, other families passed over
+    const cycle = pool.ranges.flatMap((rg) => rg.addresses);
+    const at = pool.last === null ? -1 : cycle.findIndex((a) => a.ord === pool.last);
+    for (let k = 1; k <= cycle.length; k++) {
+      const a = at < 0 ? cycle[k - 1] : cycle[(at + k) % cycle.length];
+      if (family !== 0 && famOf(a.ord) !== family) continue;
+      if (usable(a) && !pool.allocated.has(a.ord)) return { pool, ord: a.ord, history: false };
+    }
+    return family === 0 ? 'PoolExhausted' : 'FamilyUnavailable';
+  }
+
+  private heldOut(h: ModelHolding): ModelAddressOut[] {
+    return h.addrs.map((a) => this.out(this.pools.get(a.pool)!, a.ord, false));
   }
 
   request(r: LbRequest): Expected {
     const held = this.holdings.get(r.key);
     if (held) {
-      const p = this.pools.get(held.pool)!;
-      return {
-        type: 'IPAllocated',
-        ipPool: p.name,
-        ip: addressText(held.ord),
-        gateway: gatewayFor(p, held.ord),
-        fromHistory: false,
-      };
+      const g = held.group === null ? undefined : this.groups.get(held.group)!;
+      return this.allocated(this.heldOut(held), g?.key, g ? g.holders.filter((k) => k !== r.key) : []);
     }
-    let pool: ModelPool | null;
-    if (r.ipPool !== null) {
-      pool = this.pools.get(r.ipPool) ?? null;
-      if (!pool) return { type: 'LBRejected', code: 'UnknownPool' };
-    } else {
-      // an address of a disabled pool names that pool
-      const ord = r.ip === null ? -1 : UNIVERSE_ORD.get(r.ip)!;
-      const named = [...this.pools.values()].find((p) => p.spec.autoAssign === false && rangeOf(p, ord));
-      pool = named ?? this.select(r);
-      if (!pool) return { type: 'LBRejected', code: 'NoMatchingPool' };
+    const famOf = (ord: number): Family => (ord >= 1000 ? 6 : 4);
+    const wanted = r.ip === null ? null : UNIVERSE_ORD.get(r.ip)!;
+    if (wanted !== null && r.families && !r.families.includes(famOf(wanted)))
+      return { type: 'LBRejected', code: 'AddressUnavailable' };
+    const ns = r.key.split('/')[0];
+    if (r.sharingKey !== undefined) {
+      const id = `${ns}/${r.sharingKey}`;
+      const g = this.groups.get(id);
+      if (g) {
+        const first = this.holdings.get(g.holders[0])!;
+        const fams = first.addrs.map((a) => famOf(a.ord));
+        if (r.families && (r.families.length !== fams.length || !r.families.every((f) => fams.includes(f))))
+          return { type: 'LBRejected', code: 'SharingKeyConflict' };
+        if (r.ipPool !== null) {
+          if (!this.pools.has(r.ipPool)) return { type: 'LBRejected', code: 'UnknownPool' };
+          if (first.addrs.some((a) => a.pool !== r.ipPool))
+            return { type: 'LBRejected', code: 'SharingKeyConflict' };
+        }
+        if (wanted !== null && !first.addrs.some((a) => a.ord === wanted))
+          return { type: 'LBRejected', code: 'SharingKeyConflict' };
+        for (const a of first.addrs) {
+          if (r.ipPool === null && wanted !== a.ord && !this.serves(this.pools.get(a.pool)!, r))
+            return { type: 'LBRejected', code: 'SharingKeyConflict' };
+        }
+        const others = [...g.holders];
+        g.holders.push(r.key);
+        this.holdings.set(r.key, { addrs: first.addrs.map((a) => ({ ...a })), group: id });
+        return this.allocated(this.heldOut(first), r.sharingKey, others);
+      }
     }
-    if (r.ip !== null) {
-      const ord = UNIVERSE_ORD.get(r.ip)!;
-      const a = rangeOf(pool, ord);
-      if (!a || !usable(a) || pool.allocated.has(ord))
-        return { type: 'LBRejected', code: 'AddressUnavailable' };
-      return this.allocate(pool, r.key, ord, false);
+    const picks = (r.families ?? [0 as const]).map((f) => this.pick(r, f));
+    for (const p of picks) if (typeof p === 'string') return { type: 'LBRejected', code: p };
+    const ok = picks as Array<{ pool: ModelPool; ord: number; history: boolean }>;
+    const outs = ok.map((p) => this.out(p.pool, p.ord, p.history));
+    for (const p of ok) {
+      p.pool.allocated.set(p.ord, r.key);
+      p.pool.history.delete(p.ord);
+      p.pool.last = p.ord;
     }
-    // history: the most recent usable entry naming this load balancer
-    let best: { ord: number; seq: number } | null = null;
-    for (const [ord, h] of pool.history) {
-      if (h.lb !== r.key) continue;
-      const a = rangeOf(pool, ord);
-      if (!a || !usable(a) || pool.allocated.has(ord)) continue;
-      if (!best || h.seq > best.seq) best = { ord, seq: h.seq };
+    let group: string | null = null;
+    if (r.sharingKey !== undefined) {
+      group = `${ns}/${r.sharingKey}`;
+      this.groups.set(group, { key: r.sharingKey, holders: [r.key] });
     }
-    if (best) return this.allocate(pool, r.key, best.ord, true);
-    // next-fit over the cycle of every address, ranges in spec order
-    const cycle = pool.ranges.flatMap((rg) => rg.addresses);
-    const at = pool.last === null ? -1 : cycle.findIndex((a) => a.ord === pool.last);
-    for (let k = 1; k <= cycle.length; k++) {
-      const a = at < 0 ? cycle[k - 1] : cycle[(at + k) % cycle.length];
-      if (usable(a) && !pool.allocated.has(a.ord)) return this.allocate(pool, r.key, a.ord, false);
-    }
-    return { type: 'LBRejected', code: 'PoolExhausted' };
+    this.holdings.set(r.key, { addrs: ok.map((p) => ({ pool: p.pool.name, ord: p.ord })), group });
+    return this.allocated(outs, r.sharingKey, []);
   }
 
   private releaseHeld(key: string, seq: number): Expected {
     const held = this.holdings.get(key)!;
-    const pool = this.pools.get(held.pool)!;
-    pool.allocated.delete(held.ord);
-    pool.history.set(held.ord, { lb: key, seq });
+    const first = held.addrs[0];
+    const base = {
+      type: 'IPReleased' as const,
+      loadBalancer: key,
+      ipPool: first.pool,
+      ip: addressText(first.ord),
+      ...(held.addrs.length > 1
+        ? { addresses: held.addrs.map((a) => ({ ip: addressText(a.ord), ipPool: a.pool })) }
+        : {}),
+    };
     this.holdings.delete(key);
-    return { type: 'IPReleased', loadBalancer: key, ipPool: pool.name, ip: addressText(held.ord) };
+    const g = held.group === null ? undefined : this.groups.get(held.group)!;
+    if (g && g.holders.length > 1) {
+      g.holders = g.holders.filter((k) => k !== key);
+      // the oldest remaining holder is the one the pool's status names
+      for (const a of held.addrs) this.pools.get(a.pool)!.allocated.set(a.ord, g.holders[0]);
+      return { ...base, stillSharedBy: [...g.holders] };
+    }
+    if (g) this.groups.delete(held.group!);
+    for (const a of held.addrs) {
+      const pool = this.pools.get(a.pool)!;
+      pool.allocated.delete(a.ord);
+      pool.history.set(a.ord, { lb: key, seq });
+    }
+    return base;
   }
 
   release(key: string, seq: number): Expected {
@@ -507,6 +630,7 @@ export class ReferenceModel {
       lastAllocated: p.last === null ? '' : addressText(p.last),
       allocated: Object.fromEntries([...p.allocated].map(([ord, lb]) => [addressText(ord), lb])),
       allocatedHistory: Object.fromEntries([...p.history].map(([ord, h]) => [addressText(ord), h.lb])),
+      ...(this.sharedView(name) !== undefined ? { shared: this.sharedView(name) } : {}),
       ...(runs.length > 0
         ? {
             excluded: runs.map(([a, b]) =>
@@ -525,7 +649,23 @@ export class ReferenceModel {
   }
 
   holdingsView(): Record<string, string> {
-    return Object.fromEntries([...this.holdings].map(([k, h]) => [k, `${h.pool} ${addressText(h.ord)}`]));
+    return Object.fromEntries(
+      [...this.holdings].map(([k, h]) => [
+        k,
+        h.addrs.map((a) => `${a.pool} ${addressText(a.ord)}`).join(', '),
+      ]),
+    );
+  }
+
+  /** Every address held by more than one load balancer of a sharing group: address -> holders. */
+  sharedView(name: string): Record<string, string[]> | undefined {
+    const out: Record<string, string[]> = {};
+    for (const g of this.groups.values()) {
+      if (g.holders.length < 2) continue;
+      for (const a of this.holdings.get(g.holders[0])!.addrs)
+        if (a.pool === name) out[addressText(a.ord)] = [...g.holders];
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 }
 

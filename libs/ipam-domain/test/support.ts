@@ -73,6 +73,8 @@ export interface LbOptions {
   workloadType?: 'vm' | 'cluster';
   ipPool?: string;
   ip?: string;
+  sharingKey?: string;
+  ipFamilies?: string[];
 }
 
 /** A LoadBalancer wire object for "namespace/name". */
@@ -83,10 +85,12 @@ export function lb(key: string, o: LbOptions = {}) {
   if (o.project !== undefined) annotations['loadbalancer.harvesterhci.io/project'] = o.project;
   if (o.namespace !== undefined) annotations['loadbalancer.harvesterhci.io/namespace'] = o.namespace;
   if (o.cluster !== undefined) annotations['loadbalancer.harvesterhci.io/cluster'] = o.cluster;
-  const spec: Record<string, string> = {};
+  const spec: Record<string, string | string[]> = {};
   if (o.workloadType !== undefined) spec.workloadType = o.workloadType;
   if (o.ipPool !== undefined) spec.ipPool = o.ipPool;
   if (o.ip !== undefined) spec.ip = o.ip;
+  if (o.sharingKey !== undefined) spec.sharingKey = o.sharingKey;
+  if (o.ipFamilies !== undefined) spec.ipFamilies = o.ipFamilies;
   return { metadata: { namespace, name, annotations }, spec };
 }
 
