@@ -171,6 +171,40 @@ describe('roles from the tokens file', () => {
   });
 });
 
+describe('who did it', () => {
+  type Holder = { loadBalancer: string; from: { actor?: string }; to: { actor?: string; forced: boolean } | null };
+
+  async function holdersOf(ip: string, until: (h: Holder[]) => boolean): Promise<Holder[]> {
+    for (let i = 0; i < 50; i++) {
+      const holders = ((await call('GET', `/v1/audit/addresses/${ip}`, TOKENS.viewer)).json?.holders ?? []) as Holder[];
+      if (until(holders)) return holders;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the audit of ${ip} never showed what was expected`);
+  }
+
+  it('an input written over HTTP names its caller; the outcome and the address timeline repeat it', async () => {
+    const lb = await call('PUT', '/v1/loadbalancers/team/audited', TOKENS.operator, {});
+    expect([200, 201]).toContain(lb.status);
+    expect(lb.json?.actor).toBe('operator-bot');
+    const ip = String(lb.json?.ip);
+    const release = await call('POST', `/v1/addresses/${ip}/release`, TOKENS.admin);
+    expect(release.json).toMatchObject({ actor: 'admin-bot', forced: true });
+    const holders = await holdersOf(ip, (hs) => hs.some((h) => h.loadBalancer === 'team/audited' && h.to !== null));
+    const held = holders.find((h) => h.loadBalancer === 'team/audited');
+    // "who released it?" has an answer
+    expect(held?.from.actor).toBe('operator-bot');
+    expect(held?.to).toMatchObject({ actor: 'admin-bot', forced: true });
+  });
+
+  it('the caller cannot write another name: the authenticated one replaces metadata.actor', async () => {
+    const lb = await call('PUT', '/v1/loadbalancers/team/claims', TOKENS.operator, {
+      metadata: { actor: 'someone-else' },
+    });
+    expect(lb.json?.actor).toBe('operator-bot');
+  });
+});
+
 describe('OIDC JWTs verified against the issuer JWKS', () => {
   it('a JWT with a role claim is its subject with that role', async () => {
     const token = await jwt({ sub: 'alice@example.org', ipam_role: 'operator' });

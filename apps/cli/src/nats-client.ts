@@ -2,13 +2,14 @@
  * The CLI's NATS side: libs/ipam-client, with every failure turned into a CliError whose message a
  * person can act on (and that never shows a credential: URLs are redacted).
  */
-import type { InputSubject } from '../../../libs/ipam-contract/src/index.js';
+import { withActor, type InputSubject } from '../../../libs/ipam-contract/src/index.js';
 import type { EventStore } from '../../../libs/jetstream/src/index.js';
 import {
   connectIpam,
   IpamClient,
   IpamClientError,
   isQueryError,
+  parseServers,
   redactUrls,
   type AnswerOf,
   type Outcome,
@@ -17,7 +18,8 @@ import {
   type QueryReply,
   type QueryRequest,
 } from '../../../libs/ipam-client/src/index.js';
-import { CliError, CliIo } from './io.js';
+import { CliError, CliIo, type Writer } from './io.js';
+import { startSpinner } from './progress.js';
 import type { GlobalOptions } from './options.js';
 
 export { isQueryError };
@@ -38,17 +40,32 @@ function cliError(e: unknown, context?: string): never {
   throw e;
 }
 
+/** The NATS user the CLI connects as (NATS_USER, or the user written in the server URL), if any. */
+function natsUser(options: GlobalOptions, env: CliIo['env']): string | undefined {
+  if (env.NATS_USER) return env.NATS_USER;
+  try {
+    const c = parseServers(options.servers).credentials;
+    return c !== null && 'user' in c && c.user !== '' ? c.user : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class CliClient {
   private constructor(
     readonly client: IpamClient,
     readonly options: GlobalOptions,
+    /** who the inputs it publishes say asked: the NATS user it connects as, when it has one */
+    readonly actor: string | undefined,
+    /** where the spinner turns while an outcome is awaited (only when it is a terminal) */
+    private readonly status?: Writer,
   ) {}
 
   /**
    * Connects to the servers of `options`, with NATS_CREDS / NATS_TOKEN / NATS_USER+NATS_PASSWORD,
    * NATS_INBOX_PREFIX and NATS_TLS_CA / NATS_TLS_CERT / NATS_TLS_KEY from `env`.
    */
-  static async connect(options: GlobalOptions, env: CliIo['env'] = {}): Promise<CliClient> {
+  static async connect(options: GlobalOptions, env: CliIo['env'] = {}, status?: Writer): Promise<CliClient> {
     try {
       const client = await connectIpam({
         servers: options.servers,
@@ -71,7 +88,7 @@ export class CliClient {
               }
             : undefined,
       });
-      return new CliClient(client, options);
+      return new CliClient(client, options, natsUser(options, env), status);
     } catch (e) {
       if (e instanceof IpamClientError && e.code === 'Config') {
         cliError(e, `cannot connect to NATS at ${redactedServers(options)}`);
@@ -105,10 +122,13 @@ export class CliClient {
   async publishAndWait<S extends InputSubject>(subject: S, body: unknown): Promise<Published<S>> {
     let published;
     try {
-      published = await this.client.publish(subject, body as never);
+      published = await this.client.publish(subject, withActor(body, this.actor) as never);
     } catch (e) {
       cliError(e, `publishing ${subject} to stream ${this.options.stream} failed`);
     }
+    const spinner = this.status
+      ? startSpinner(this.status, `waiting for the outcome of ${subject} (stream sequence ${published.seq})`)
+      : null;
     try {
       const outcome = await this.client.awaitOutcome(published.seq, this.options.timeoutMs, subject);
       return { seq: published.seq, msgId: published.msgId, outcome };
@@ -118,7 +138,9 @@ export class CliClient {
           cause: e,
         });
       }
-      cliError(e);
+      return cliError(e);
+    } finally {
+      spinner?.stop();
     }
   }
 
@@ -137,7 +159,7 @@ export async function withClient<T>(
   io: CliIo,
   fn: (client: CliClient) => Promise<T>,
 ): Promise<T> {
-  const client = await CliClient.connect(options, io.env);
+  const client = await CliClient.connect(options, io.env, io.stderr);
   try {
     return await fn(client);
   } finally {

@@ -15,6 +15,8 @@ export interface Point {
   seq: number;
   /** RFC 3339 */
   time: string;
+  /** who asked for the input this answers (its metadata.actor), when it said */
+  actor?: string;
 }
 
 export interface Holding {
@@ -63,7 +65,9 @@ export class AuditProjection {
    */
   apply(seq: number, time: number, event: IpamEvent): void {
     if (event.type !== 'IPAllocated' && event.type !== 'IPReleased' && event.type !== 'LBRejected') return;
-    const point = { seq, time: new Date(time).toISOString(), causationSeq: event.data.causationSeq };
+    const { causationSeq, actor } = event.data;
+    const at = new Date(time).toISOString();
+    const point = actor === undefined ? { seq, time: at, causationSeq } : { seq, time: at, causationSeq, actor };
     if (event.type === 'IPAllocated') {
       const d = event.data;
       const held = this.open.get(d.loadBalancer);

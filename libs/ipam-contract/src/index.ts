@@ -40,6 +40,7 @@ export { isInputSubject, inputCommand, serviceCodec } from './input-codec.js';
 export type { WireCodec } from './input-codec.js';
 export { InputLedger, WAITING, CLAIMED, SETTLED } from './input-ledger.js';
 export type { LedgerEntry, LedgerJudge, RefusalReason } from './input-ledger.js';
+export { LoadBalancersQueryDto, LoadBalancerListDto } from './query-list.dto.js';
 export { SCHEMAS, INPUT_SCHEMAS, OUTCOME_SCHEMAS, QUERY_SCHEMAS } from './schemas.js';
 export type { JsonSchema } from './schemas.js';
 /** What outcomes and query replies carry, for clients (the domain's types are the wire bodies). */
@@ -59,3 +60,4 @@ export type {
   LoadBalancerView,
 } from '../../ipam-domain/src/index.js';
 export type { Point, Holding, Rejection, LoadBalancerEntry } from '../../ipam-audit/src/index.js';
+export { actorOf, withActor } from './actor.js';

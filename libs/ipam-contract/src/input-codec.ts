@@ -3,7 +3,7 @@
  * (class-validator), then the command. The service and `ipam replay --verify` both use it, so a replay
  * reads every input exactly as the service did.
  */
-import type { IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
+import type { CommandMeta, IpamCommand, IpamEvent } from '../../ipam-domain/src/index.js';
 import type { StoredEvent } from './stored-event.js';
 import {
   ImportHistoryDto,
@@ -14,6 +14,7 @@ import {
   ReleaseAddressDto,
 } from './input.dto.js';
 import { readBody } from './validate-body.js';
+import { actorOf } from './actor.js';
 import { EVENT_TYPE_BY_SUBJECT, INPUT_SUBJECTS, InputSubject, outcomeSubject } from './subjects.js';
 
 const DTOS: Record<InputSubject, new () => object> = {
@@ -79,10 +80,14 @@ export function inputCommand(
   }
 }
 
+function withActor(meta: CommandMeta, actor: string | undefined): CommandMeta {
+  return actor === undefined ? meta : { ...meta, actor };
+}
+
 function decodeInput(
   subject: InputSubject,
   data: Uint8Array,
-  meta: { seq: number; id: string | null },
+  meta: CommandMeta,
   maxBytes: number,
 ): IpamCommand {
   const body = readBody(data, maxBytes, DTOS[subject]);
@@ -102,11 +107,12 @@ function decodeInput(
         name: nameFor(subject, parsed),
         reason: `${subject}: ${body.reason}.`,
       },
-      meta,
+      meta: withActor(meta, actorOf(parsed)),
     };
   }
   const type = INPUT_SUBJECTS[subject];
   const value = body.value;
+  meta = withActor(meta, actorOf(value));
   switch (type) {
     case 'CreatePool':
     case 'UpdatePool':

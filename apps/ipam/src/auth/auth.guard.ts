@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ref } from '../http/openapi.js';
 import { ApiProblem, PROBLEM_CONTENT_TYPE } from '../http/problem.js';
 import { AuthError, type Authenticator } from './authenticator.js';
+import { setRequestPrincipal } from './request-principal.js';
 import { allows, defaultRole, OPEN, REQUIRES_ROLE, type Principal, type PublicPart, type Role } from './roles.js';
 
 export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
@@ -37,6 +38,7 @@ async function admit(auth: Authenticator, req: AuthenticatedRequest, res: Respon
     throw new ApiProblem('Forbidden', `${principal.name} has the role ${principal.role}; this needs ${needed}`);
   }
   req.principal = principal;
+  setRequestPrincipal(principal);
 }
 
 @Injectable()

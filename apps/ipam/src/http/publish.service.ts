@@ -5,10 +5,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { IpamEvent } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
-import type { InputSubject } from '../../../../libs/ipam-contract/src/index.js';
+import { withActor, type InputSubject } from '../../../../libs/ipam-contract/src/index.js';
 import { InputPublisher, isIpamClientError } from '../../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
+import { requestActor } from '../auth/request-principal.js';
 import { ApiProblem } from './problem.js';
 import { ReadinessService } from './readiness.service.js';
 
@@ -46,7 +47,8 @@ export class PublishService {
     }
     let ack;
     try {
-      ack = await this.publisher.publish(subject, body as never);
+      // written on behalf of the authenticated caller: the input says who (its metadata.actor)
+      ack = await this.publisher.publish(subject, withActor(body, requestActor()) as never);
     } catch (e) {
       if (!isIpamClientError(e) || (e.code !== 'Unavailable' && e.code !== 'NoStream')) throw e;
       throw new ApiProblem(
