@@ -12,6 +12,11 @@
  * standby keeps tailing with its ordered consumer. A leadership change starts a new session from the
  * current position; a failure (a deferred piece of work rejected, the stream unreadable) discards the
  * position and rebuilds from the start of the stream after a backoff.
+ *
+ * Self-healing: while leading, the durable consumer is looked at every `consumerCheckMs` (and its
+ * deliveries stop on a missing consumer rather than waiting for it forever). One that was deleted, or
+ * changed so that it would not deliver every message with explicit acks, by anyone else is logged,
+ * (re)created right after this instance's position, and read on: decisions resume without a restart.
  */
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -21,6 +26,9 @@ import {
   AckPolicy,
   ConsumerMessages,
   DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
   JetStreamClient,
   JetStreamManager,
   JsMsg,
@@ -37,11 +45,24 @@ export interface TransportLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** Whether some instance may decide now, as this instance sees it. */
+export interface DeciderView {
+  present: boolean;
+  /** the instance named as decider, null when none */
+  holder: string | null;
+  /** this instance is the decider */
+  self: boolean;
+  /** why none is present (null when one is) */
+  reason: string | null;
+}
+
 /** Who may decide. `null` leadership in the options means: this instance always leads. */
 export interface Leadership {
   start(onChange: (leader: boolean) => void): Promise<void>;
   stop(): Promise<void>;
   isLeader(): boolean;
+  /** whether any instance may decide now (default: this one when it leads) */
+  decider?(): DeciderView;
 }
 
 export interface JetStreamServerOptions {
@@ -52,32 +73,45 @@ export interface JetStreamServerOptions {
   logger: TransportLogger;
   /** prepares the stream (creates it when missing) before the first session */
   prepare?: (jsm: JetStreamManager) => Promise<void>;
+  /**
+   * Loads saved state (a snapshot) before the stream is read, at the start and after each reset;
+   * resolves with the last sequence that state covers (0: read from the start). It must not throw.
+   */
+  restore?: () => Promise<number>;
   /** queue group for request/reply handlers */
   queryQueue?: string;
   /** max unacknowledged messages on the durable consumer */
   maxAckPending?: number;
   ackWaitMs?: number;
+  /** how often the leader checks that its durable consumer still exists as created (ms); default 2000 */
+  consumerCheckMs?: number;
 }
 
 type ServerEvents = {
+  /** the position the first session reads after, as restored (0: the start of the stream) */
+  restored: (seq: number) => void;
   /** this instance leads and has read everything stored when it started leading */
   'caught-up': () => void;
   leader: (leader: boolean) => void;
   /** the position was discarded; state must be rebuilt from the messages that follow */
   reset: (reason: string) => void;
+  /** the durable consumer was found deleted or changed by someone else and is being recreated */
+  'consumer-lost': (reason: string) => void;
 };
 
 const nanos = (ms: number) => ms * 1_000_000;
 
 export class JetStreamServer extends Server<ServerEvents> implements CustomTransportStrategy {
-  private readonly o: Required<Omit<JetStreamServerOptions, 'prepare' | 'leadership'>> &
-    Pick<JetStreamServerOptions, 'prepare' | 'leadership'>;
+  private readonly o: Required<Omit<JetStreamServerOptions, 'prepare' | 'leadership' | 'restore'>> &
+    Pick<JetStreamServerOptions, 'prepare' | 'leadership' | 'restore'>;
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
   private readonly callbacks: { [K in keyof ServerEvents]: ServerEvents[K][] } = {
+    restored: [],
     'caught-up': [],
     leader: [],
     reset: [],
+    'consumer-lost': [],
   };
   private readonly subscriptions: Subscription[] = [];
   private current: ConsumerMessages | null = null;
@@ -89,6 +123,8 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   private positionWaiters: Array<{ seq: number; resolve: () => void }> = [];
   /** handler per subject, looked up once (Nest normalizes the pattern on every lookup) */
   private readonly handlerCache = new Map<string, MessageHandler | null>();
+  /** why the durable consumer must be recreated before the next session reads through it */
+  private durableLost: string | null = null;
 
   /** highest stream sequence dispatched */
   position = 0;
@@ -99,7 +135,26 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
 
   constructor(options: JetStreamServerOptions) {
     super();
-    this.o = { queryQueue: 'ipam-query', maxAckPending: 50_000, ackWaitMs: 60_000, ...options };
+    this.o = {
+      queryQueue: 'ipam-query',
+      maxAckPending: 50_000,
+      ackWaitMs: 60_000,
+      consumerCheckMs: 2000,
+      ...options,
+    };
+  }
+
+  /** Whether any instance may decide now, as this instance sees it. */
+  decider(): DeciderView {
+    const l = this.o.leadership;
+    if (l?.decider) return l.decider();
+    const self = l === null || l.isLeader();
+    return {
+      present: self,
+      holder: null,
+      self,
+      reason: self ? null : 'this instance does not lead and cannot tell who does',
+    };
   }
 
   on<K extends keyof ServerEvents>(event: K, callback: ServerEvents[K]): void {
@@ -141,6 +196,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         this.leader = true;
       }
       this.emit('leader', this.leader);
+      await this.restorePosition();
       this.running = this.run();
       callback();
     } catch (e) {
@@ -185,6 +241,14 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     this.current?.stop();
   }
 
+  /** Sets the position from the saved state, if any (see `restore`). */
+  private async restorePosition(): Promise<void> {
+    if (!this.o.restore) return;
+    const seq = await this.o.restore().catch(() => 0);
+    this.position = seq;
+    this.emit('restored', seq);
+  }
+
   private onLeadership(leader: boolean): void {
     if (leader === this.leader) return;
     this.leader = leader;
@@ -202,10 +266,20 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
    * first start on a long stream must not have every message delivered again just to be skipped).
    */
   private async ensureDurable(): Promise<void> {
+    const lost = this.durableLost;
+    this.durableLost = null;
     try {
-      await this.jsm.consumers.info(this.o.stream, this.o.durable);
-      return;
-    } catch {
+      const info = await this.jsm.consumers.info(this.o.stream, this.o.durable);
+      const changed = durableChange(info.config);
+      if (changed === null) return;
+      // changed by someone else (it would not deliver every input, or not wait for acks): replace it
+      this.o.logger.warn(
+        { durable: this.o.durable, change: changed },
+        'the durable consumer is not as this service creates it; deleting and recreating it',
+      );
+      await this.jsm.consumers.delete(this.o.stream, this.o.durable).catch(() => undefined);
+    } catch (e) {
+      if (!isConsumerNotFound(e)) throw e;
       // missing: create it below
     }
     try {
@@ -218,10 +292,17 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         ack_wait: nanos(this.o.ackWaitMs),
         max_ack_pending: this.o.maxAckPending,
       });
-      this.o.logger.info(
-        { durable: this.o.durable, startSeq: this.position + 1 },
-        'created the durable consumer',
-      );
+      if (lost === null) {
+        this.o.logger.info(
+          { durable: this.o.durable, startSeq: this.position + 1 },
+          'created the durable consumer',
+        );
+      } else {
+        this.o.logger.warn(
+          { durable: this.o.durable, startSeq: this.position + 1, reason: lost },
+          'recreated the durable consumer; deciding again',
+        );
+      }
     } catch (e) {
       // another instance created it at the same moment: use theirs
       await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
@@ -238,6 +319,11 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         failures = 0;
       } catch (e) {
         if (this.closing) break;
+        if (this.leader && this.durableLost === null && (await this.durableMissing())) {
+          // deleted under our feet (the deliveries stopped on it): recreate it in the next session
+          this.noteDurableLost('the durable consumer was deleted (not by this service)');
+          continue;
+        }
         failures++;
         const delay = backoffMs(failures + 1, 250, 10_000);
         this.o.logger.warn({ err: String(e), retryInMs: delay }, 'reading the stream failed; retrying');
@@ -249,6 +335,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         this.position = 0;
         this.resetReason = null;
         this.emit('reset', reason);
+        await this.restorePosition();
       }
     }
   }
@@ -273,10 +360,65 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       const floor = (await this.jsm.consumers.info(this.o.stream, this.o.durable)).ack_floor.stream_seq;
       if (floor > this.position) await this.consume(false, floor);
       if (this.sessionStale || this.closing) return;
-      await this.consume(true, Infinity);
+      const watch = this.watchDurable();
+      try {
+        await this.consume(true, Infinity);
+      } finally {
+        clearInterval(watch);
+      }
     } else {
       await this.consume(false, Infinity);
     }
+  }
+
+  /**
+   * Checks the durable consumer every consumerCheckMs while reading through it: one deleted or changed by
+   * someone else ends the session, and the next one recreates it after this instance's position.
+   */
+  private watchDurable(): NodeJS.Timeout {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.sessionStale || this.closing) return;
+      busy = true;
+      void this.jsm.consumers
+        .info(this.o.stream, this.o.durable)
+        .then(
+          (info) => {
+            const changed = durableChange(info.config);
+            if (changed !== null) this.noteDurableLost(`the durable consumer was changed: ${changed}`);
+          },
+          (e) => {
+            if (isConsumerNotFound(e))
+              this.noteDurableLost('the durable consumer was deleted (not by this service)');
+            // anything else (a timeout while NATS is away): the next check or the deliveries tell
+          },
+        )
+        .finally(() => (busy = false));
+    }, this.o.consumerCheckMs);
+    timer.unref();
+    return timer;
+  }
+
+  private async durableMissing(): Promise<boolean> {
+    try {
+      await this.jsm.consumers.info(this.o.stream, this.o.durable);
+      return false;
+    } catch (e) {
+      return isConsumerNotFound(e);
+    }
+  }
+
+  /** The durable consumer is gone or unusable: log it, end this session, recreate it in the next. */
+  private noteDurableLost(reason: string): void {
+    if (this.durableLost !== null || this.closing) return;
+    this.durableLost = reason;
+    this.o.logger.warn(
+      { durable: this.o.durable, stream: this.o.stream, position: this.position, reason },
+      `${reason}; recreating it`,
+    );
+    this.emit('consumer-lost', reason);
+    this.sessionStale = true;
+    this.current?.stop();
   }
 
   private markCaughtUp(leader: boolean): void {
@@ -295,7 +437,10 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
             ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.position + 1 }
             : { deliver_policy: DeliverPolicy.All },
         );
-    const messages = await consumer.consume({ max_messages: 1000 });
+    // the durable: stop (and let the session recreate it) rather than wait forever when it is deleted
+    const messages = await consumer.consume(
+      durable ? { max_messages: 1000, abort_on_missing_resource: true } : { max_messages: 1000 },
+    );
     this.current = messages;
     if (this.sessionStale || this.closing) {
       // closed, or the role changed, while the consumer was being set up: nobody else will stop it
@@ -451,4 +596,22 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     const result = await handler(data, new NatsRequestContext(pattern));
     return isObservable(result) ? lastValueFrom(result, { defaultValue: null }) : result;
   }
+}
+
+/** True for the server's "consumer not found" answer. */
+function isConsumerNotFound(e: unknown): boolean {
+  return (
+    (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound) ||
+    (e instanceof Error && /consumer not found/i.test(e.message))
+  );
+}
+
+/** How a durable consumer's configuration differs from what the service creates (null: it does not). */
+function durableChange(c: ConsumerConfig): string | null {
+  if (c.ack_policy !== AckPolicy.Explicit) return `ack policy ${c.ack_policy}`;
+  if (c.filter_subject) return `filter subject ${c.filter_subject}`;
+  if (c.filter_subjects && c.filter_subjects.length > 0)
+    return `filter subjects ${c.filter_subjects.join(',')}`;
+  if (c.deliver_subject) return `push delivery to ${c.deliver_subject}`;
+  return null;
 }

@@ -38,6 +38,7 @@ import type { IpamEnv } from '../config/ipam.config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AllocatorMetrics } from './allocator.metrics.js';
+import type { StateSnapshots } from './snapshots.js';
 
 type Entry = LedgerEntry<IpamCommand, IpamEvent, JetStreamContext>;
 
@@ -87,6 +88,12 @@ export class AllocatorService
   private readonly waiters = new Map<number, Array<(e: IpamEvent) => void>>();
   private readonly recent = new Map<number, IpamEvent>();
   private deciding = 0;
+  /** snapshots written in the background and loaded at start (null: none) */
+  private snapshots: StateSnapshots | null = null;
+  /** the snapshot the state was last restored from (0: none, the stream read from its start) */
+  restoredSeq = 0;
+  /** the last stream sequence read (input or outcome) */
+  private readSeq = 0;
 
   constructor(
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
@@ -116,6 +123,22 @@ export class AllocatorService
     if (mayAct) this.mayAct = mayAct;
   }
 
+  /** Snapshots to write after messages read (see snapshots.ts). */
+  useSnapshots(snapshots: StateSnapshots): void {
+    this.snapshots = snapshots;
+  }
+
+  /** The state was restored from a snapshot covering the stream up to `seq` (0: none). */
+  restored(seq: number): void {
+    this.restoredSeq = seq;
+    this.readSeq = seq;
+  }
+
+  /** Every input read so far has its answer stored and read back: the state is the fold of what was read. */
+  get quiet(): boolean {
+    return this.ledger.waiting === 0 && this.ledger.unconfirmed === 0 && this.retries.size === 0;
+  }
+
   get isLive(): boolean {
     return this.live;
   }
@@ -128,7 +151,18 @@ export class AllocatorService
   /** This instance leads and has read the stream as of taking the lead: decide what waits. */
   onCaughtUp(): void {
     this.live = true;
-    this.logger.info({ pending: this.pendingCount, lastAnswered: this.lastAnswered }, 'deciding');
+    const folded = this.readSeq - this.restoredSeq;
+    this.logger.info(
+      {
+        pending: this.pendingCount,
+        lastAnswered: this.lastAnswered,
+        snapshotSeq: this.restoredSeq,
+        folded,
+      },
+      this.restoredSeq > 0
+        ? `deciding: loaded snapshot at seq ${this.restoredSeq}, folded ${folded} events after it`
+        : `deciding: folded ${folded} events from the start of the stream`,
+    );
     this.drain();
   }
 
@@ -147,10 +181,13 @@ export class AllocatorService
     this.recent.clear();
     this.live = false;
     this.lastAnswered = 0;
+    this.restoredSeq = 0;
+    this.readSeq = 0;
   }
 
   /** An input event read from the stream. */
   onInput(command: IpamCommand, ctx: JetStreamContext): void {
+    this.readSeq = ctx.seq;
     this.ledger.push(ctx.seq, ctx.subject, command);
     if (this.live && this.ledger.waiting === 1 && this.mayAct()) {
       const started = performance.now();
@@ -169,10 +206,13 @@ export class AllocatorService
 
   /** An outcome event read from the stream. */
   onOutcome(data: Uint8Array, ctx: JetStreamContext): void {
+    this.readSeq = ctx.seq;
     const text = decoder.decode(data);
     if (!this.ledger.offerText(ctx.seq, ctx.subject, text, ctx))
       this.ledger.offer(causationOf(text), ctx.seq, ctx.subject, text, ctx);
     if (this.live && this.ledger.waiting > 0) this.drain();
+    // a snapshot is taken only here: where the state may be exactly the fold of the stream so far
+    if (this.snapshots !== null) this.snapshots.after(ctx.seq, this, this.mayAct());
   }
 
   /** Resolves with the accepted outcome of the input at `seq` (or null after `timeoutMs`). */

@@ -2,13 +2,19 @@
  * The audit read model of the service: the answers the allocator's in-order fold accepted, each with
  * its outcome's sequence and time; and "as of" pool status by folding the stream up to a point with
  * this build (the fold of `ipam replay --verify`, so a forged outcome counts there neither).
+ *
+ * After a start from a snapshot at sequence S the allocator folds only what follows S, so the part of the
+ * model up to S is built here, out of the decider's path: once the allocator is deciding, the stream
+ * 1..S is read over a consumer of its own and folded with this build's verifier in slices (the event
+ * loop let run between them), while what the allocator accepts meanwhile waits in a buffer and is
+ * applied after it. Until then (`building`), audit answers cover what was read so far.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AsOf, AuditProjection, createVerifier } from '../../../../libs/ipam-audit/src/index.js';
 import type { IpamEvent, IpamState } from '../../../../libs/ipam-domain/src/index.js';
 import { EventStore } from '../../../../libs/jetstream/src/index.js';
-import { serviceCodec } from '../../../../libs/ipam-contract/src/index.js';
+import { OUTCOME_SUBJECTS, serviceCodec } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
 
@@ -22,6 +28,17 @@ export class AuditService {
   private times: number[] = [];
   private readonly store: EventStore;
   private readonly maxBodyBytes: number;
+  /** the snapshot sequence whose prefix is still being built (0: none), and what waits meanwhile */
+  private prefixUpTo = 0;
+  private pending: Array<[number, number, IpamEvent]> = [];
+  private generation = 0;
+  /** resolves when the prefix built after a snapshot start is in (at once when there is none) */
+  built: Promise<void> = Promise.resolve();
+
+  /** the model does not yet cover the stream before the snapshot the service started from */
+  get building(): boolean {
+    return this.prefixUpTo > 0;
+  }
 
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection, @Inject(IPAM_CONFIG) config: IpamEnv) {
     this.store = new EventStore(nc, config.IPAM_STREAM);
@@ -38,14 +55,72 @@ export class AuditService {
 
   /** The accepted answer of an input, stored at `seq` at `time` (ms). */
   accepted(seq: number, time: number, answer: IpamEvent): void {
-    this.projection.apply(seq, time, answer);
+    if (this.prefixUpTo > 0) this.pending.push([seq, time, answer]);
+    else this.projection.apply(seq, time, answer);
   }
 
   reset(): void {
+    this.generation++;
     this.projection = new AuditProjection();
     this.position = 0;
     this.seqs = [];
     this.times = [];
+    this.prefixUpTo = 0;
+    this.pending = [];
+    this.built = Promise.resolve();
+  }
+
+  /**
+   * The allocator's state was restored from a snapshot covering 1..seq: answers accepted from now on
+   * wait until `buildPrefix` has folded that part of the stream.
+   */
+  restoredAt(seq: number): void {
+    this.reset();
+    if (seq <= 0) return;
+    this.prefixUpTo = seq;
+    this.position = seq;
+  }
+
+  /** Builds the model of 1..S after a snapshot start (see the class comment); no-op otherwise. */
+  buildPrefix(onDone?: (err: unknown | null, ms: number) => void): Promise<void> {
+    const upTo = this.prefixUpTo;
+    if (upTo === 0) return this.built;
+    const generation = this.generation;
+    const started = performance.now();
+    const projection = new AuditProjection();
+    const seqs: number[] = [];
+    const times: number[] = [];
+    const run = async () => {
+      const verifier = createVerifier(serviceCodec(this.maxBodyBytes), {
+        onAccepted: (outcome, answer) => projection.apply(outcome.seq, outcome.timeMs, answer),
+      });
+      for await (const batch of this.store.readBatches({ fromSeq: 1, toSeq: upTo })) {
+        if (generation !== this.generation) return;
+        for (let i = 0; i < batch.length; i++) {
+          const m = batch[i];
+          if (isOutcomeSubject(m.subject)) {
+            seqs.push(m.seq);
+            times.push(m.timeMs);
+          }
+          verifier.push(m);
+          if ((i & 1023) === 1023) await yieldToEventLoop();
+        }
+        await yieldToEventLoop();
+      }
+      if (generation !== this.generation) return;
+      // the live part, read meanwhile, after the prefix
+      for (const [seq, time, answer] of this.pending) projection.apply(seq, time, answer);
+      this.projection = projection;
+      this.seqs = seqs.concat(this.seqs);
+      this.times = times.concat(this.times);
+      this.pending = [];
+      this.prefixUpTo = 0;
+    };
+    this.built = run().then(
+      () => onDone?.(null, performance.now() - started),
+      (e) => onDone?.(e, performance.now() - started),
+    );
+    return this.built;
   }
 
   /** The last stream sequence stored at or before `time` (ms), 0 if none. */
@@ -92,6 +167,11 @@ export class AuditService {
     verifier.finish();
     return { state: verifier.state, seq: upTo };
   }
+}
+
+const OUTCOMES = new Set<string>(Object.values(OUTCOME_SUBJECTS));
+function isOutcomeSubject(subject: string): boolean {
+  return OUTCOMES.has(subject);
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -56,7 +56,38 @@ export class IpamEnv {
   @Transform(toInt)
   @IsInt({ message: 'IPAM_LEASE_TTL_MS must be a whole number of milliseconds, at least 1000' })
   @Min(1000, { message: 'IPAM_LEASE_TTL_MS must be a whole number of milliseconds, at least 1000' })
-  IPAM_LEASE_TTL_MS = 10_000;
+  IPAM_LEASE_TTL_MS = 2_500;
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'IPAM_SNAPSHOT_BUCKET must be a KV bucket name of letters, digits, "-" and "_"',
+  })
+  IPAM_SNAPSHOT_BUCKET = 'ipam-snapshots';
+
+  /** a snapshot of the state every this many stream messages (0: not by count) */
+  @Transform(toInt)
+  @IsInt({
+    message: 'IPAM_SNAPSHOT_EVERY_EVENTS must be a whole number of events, 0 or more (0: not by count)',
+  })
+  @Min(0, {
+    message: 'IPAM_SNAPSHOT_EVERY_EVENTS must be a whole number of events, 0 or more (0: not by count)',
+  })
+  IPAM_SNAPSHOT_EVERY_EVENTS = 100_000;
+
+  /** a snapshot this often when anything was read since the last (0: not by time) */
+  @Transform(toInt)
+  @IsInt({
+    message: 'IPAM_SNAPSHOT_EVERY_MS must be a whole number of milliseconds, 0 or more (0: not by time)',
+  })
+  @Min(0, {
+    message: 'IPAM_SNAPSHOT_EVERY_MS must be a whole number of milliseconds, 0 or more (0: not by time)',
+  })
+  IPAM_SNAPSHOT_EVERY_MS = 600_000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'IPAM_SNAPSHOT_KEEP must be a whole number from 1 to 100' })
+  @Min(1, { message: 'IPAM_SNAPSHOT_KEEP must be a whole number from 1 to 100' })
+  @Max(100, { message: 'IPAM_SNAPSHOT_KEEP must be a whole number from 1 to 100' })
+  IPAM_SNAPSHOT_KEEP = 3;
 
   @Transform(toInt)
   @IsInt({ message: 'IPAM_MAX_BODY_BYTES must be a whole number of bytes from 256 to 1048576' })
@@ -80,6 +111,13 @@ export class IpamEnv {
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** unset: readable lines (pino-pretty) when stdout is a terminal, JSON lines otherwise */
+  @IsOptional()
+  @IsIn(['json', 'pretty'], {
+    message: 'LOG_FORMAT must be json or pretty (unset: pretty on a terminal, json otherwise)',
+  })
+  LOG_FORMAT?: 'json' | 'pretty';
 
   @Matches(/^[A-Za-z0-9_.-]{1,128}$/, {
     message: 'IPAM_INSTANCE_ID must be letters, digits, ".", "-" and "_"',
@@ -160,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   for (const key of [
     ...known.filter((k) => k !== 'auth'),
     'HTTP_HOST',
+    'LOG_FORMAT',
     'NATS_CREDS',
     'NATS_TOKEN',
     'NATS_USER',
