@@ -1,14 +1,55 @@
 /**
- * Connecting to NATS: retried with backoff for as long as it takes (first connection included), every
- * disconnect and reconnect logged. The service never exits because NATS went away. Credentials may be
- * written in NATS_URL (`nats://user:pass@host:4222`); no log line shows one (URLs are redacted).
+ * Connecting to NATS: retried for as long as it takes, first connection included, every failed attempt
+ * logged (a warning with the server list, credentials hidden, and when the next attempt comes), every
+ * disconnect and reconnect logged. The service never exits because NATS is or went away; only a refusal
+ * of its credentials stops it. Credentials may be written in NATS_URL (`nats://user:pass@host:4222`); no
+ * log line shows one (URLs are redacted).
  */
-import { connect, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
+import { connect, errors, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
 import { natsConnectionOptions, parseServers, redactUrls } from '../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
 
-export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<NatsConnection> {
+/** The wait before the next attempt at a first connection: 1 s, 2 s, 4 s, then every 5 s. */
+export function firstConnectRetryMs(failures: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, failures - 1), 5000);
+}
+
+/** NATS refused the credentials at the first connection: the operator fixes them (exit code 2). */
+export class NatsCredentialsError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NatsCredentialsError';
+  }
+}
+
+/** An attempt the server answered with a refusal of the credentials: trying again would not help. */
+function isFatal(e: unknown): boolean {
+  return e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError;
+}
+
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function connectNats(
+  config: IpamEnv,
+  logger: AppLogger,
+  signal?: AbortSignal,
+): Promise<NatsConnection> {
   const options: ConnectionOptions = {
     // the servers without credentials, and the credentials from NATS_URL or NATS_CREDS / NATS_TOKEN / NATS_USER
     ...natsConnectionOptions({
@@ -28,14 +69,40 @@ export async function connectNats(config: IpamEnv, logger: AppLogger): Promise<N
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     reconnectJitter: 250,
-    waitOnFirstConnect: true,
+    // a first attempt that fails is retried below, each failure logged (the client would wait silently)
+    waitOnFirstConnect: false,
+    // an address that never answers is given up on after 5 s (then retried), not the client's 20 s
+    timeout: 5000,
     pingInterval: 10_000,
     // no stack captured per request: the service has a publish in flight per outcome
     noAsyncTraces: true,
   };
-  logger.info({ servers: parseServers(config.NATS_URL).redacted }, 'connecting to NATS');
-  const nc = await connect(options);
-  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  const servers = parseServers(config.NATS_URL).redacted;
+  const where = servers.join(',');
+  logger.info({ servers }, `connecting to NATS at ${where}`);
+  let nc: NatsConnection;
+  for (let failures = 1; ; failures++) {
+    try {
+      nc = await connect(options);
+      break;
+    } catch (e) {
+      const err = redactUrls(e instanceof Error ? e.message : String(e));
+      if (isFatal(e)) {
+        logger.error({ servers, err }, `NATS at ${where} refused the credentials (${err}); stopping`);
+        throw new NatsCredentialsError(
+          `NATS at ${where} refused the credentials (${err}); check NATS_URL, NATS_CREDS, NATS_TOKEN or NATS_USER / NATS_PASSWORD`,
+          { cause: e },
+        );
+      }
+      const retryInMs = firstConnectRetryMs(failures);
+      logger.warn(
+        { servers, err, attempt: failures, retryInMs },
+        `NATS is not reachable at ${where} (${err}); retrying in ${retryInMs / 1000} s`,
+      );
+      await sleep(retryInMs, signal);
+    }
+  }
+  logger.info({ server: nc.getServer() }, `connected to NATS at ${where}`);
   void (async () => {
     for await (const s of nc.status()) {
       switch (s.type) {
