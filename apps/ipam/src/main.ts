@@ -2,8 +2,9 @@
  * Entry point: validate the configuration, start the service, stop gracefully on SIGTERM/SIGINT
  * (finish the message in hand, release the lease, drain the connection).
  *
- * Exit codes: 0 stopped by a signal; 1 failed; 2 the configuration or the HTTP port (in use, not
- * bindable) needs the operator, said in one line on stderr before anything connected to NATS.
+ * Exit codes: 0 stopped by a signal; 1 failed; 2 the operator must change something, said on stderr:
+ * the configuration or the HTTP port (in use, not bindable), both before anything connects to NATS, or
+ * the NATS credentials (refused).
  */
 import { ConfigError, loadConfig } from './config/ipam.config.js';
 import { HttpListenError, openHttpFront } from './http/listen.js';
