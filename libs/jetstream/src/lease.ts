@@ -41,17 +41,30 @@
  * - Network partition from NATS: renewals fail, the holder stops acting at `validUntil`, and others take
  *   over after `expiresAt`. With replicated buckets (R3), the CAS is decided by the stream leader, so it
  *   stays linearizable; reads go to the leader too (`allow_direct: false`).
+ * - Someone else writes the key (a client that is no instance: an `expiresAt` far in the future, any
+ *   text). The holder's next renewal CAS fails and it reads a value that is not its own: it stops acting
+ *   (`onLost('superseded')`, `supersededBy` says by what). A value that never changes cannot block the
+ *   lease for long: besides `expiresAt`, a challenger measures on its own monotonic clock how long it has
+ *   seen the same revision, and takes over once that is longer than the value's TTL (its `ttlMs`, at most
+ *   {@link MAX_OBSERVED_TTL_FACTOR} times ours; ours when it has none). That is as safe as `expiresAt`
+ *   without skew: a holder renews every TTL/3 (a new revision) and stops acting TTL minus the margin
+ *   after sending its last renewal, which is before anyone first saw that renewal's revision.
+ * - Whether anyone decides (`observe()`): a holder that may act, or the last entry read (by this
+ *   instance's loop) naming a holder seen renewing it (two revisions of the same holder) whose lease has
+ *   not lapsed by either rule above. An entry written once by someone who never renews it does not count.
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError, StorageType, jetstream } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export const DEFAULT_LEASE_BUCKET = 'ipam-lease';
 export const DEFAULT_LEASE_KEY = 'leader';
 export const DEFAULT_LEASE_TTL_MS = 10_000;
+/** A value's own `ttlMs` is honoured up to this many times our TTL (a foreign value cannot ask for more). */
+export const MAX_OBSERVED_TTL_FACTOR = 10;
 
 export type LeaseLostReason =
   /** Our CAS failed: someone else wrote the lease (took it over). */
@@ -85,6 +98,31 @@ export function holderProcessGone(v: LeaseValue): boolean {
   }
 }
 
+/** What this instance last saw of the lease, and whether that is a decider. */
+export interface LeaseObservation {
+  /** a holder that may act now (this instance, or one seen renewing a lease that has not lapsed) */
+  present: boolean;
+  /** the holder named by the entry (this instance's id when it holds it), null when free or unreadable */
+  holder: string | null;
+  /** the entry's revision, 0 when none was read */
+  revision: number;
+  /** this instance holds the lease */
+  self: boolean;
+  /** why no decider is present (null when one is) */
+  reason: string | null;
+}
+
+/** The entry that superseded the lease we held: what someone else wrote over it. */
+export interface LeaseSupersession {
+  /** the holder it names, null when it is not a lease value (deleted, not JSON, ...) */
+  holder: string | null;
+  revision: number;
+  /** the revision we held */
+  ourRevision: number;
+  /** the value's text (at most 200 characters), null for a delete or purge */
+  value: string | null;
+}
+
 export interface LeaseClock {
   /** Wall clock in ms, compared across instances (default `Date.now`). */
   wallNow(): number;
@@ -99,8 +137,14 @@ export interface KvLeaseOptions {
   key?: string;
   /** Lease time to live; default 10 s. */
   ttlMs?: number;
-  /** Renewal period of `start()`; default TTL/3. Non-holders poll for takeover at the same period. */
+  /** Renewal period of `start()`; default TTL/3. */
   renewIntervalMs?: number;
+  /**
+   * How often `start()` looks for a takeover while not holding the lease; default min(renewal period,
+   * max(100, TTL/10)). A standby then takes over a crashed holder's lease at most TTL + this after its
+   * last renewal. A release is seen at once (the loop watches the key).
+   */
+  pollIntervalMs?: number;
   /** How long before the TTL ends the holder stops acting; default min(1000, TTL/5). */
   safetyMarginMs?: number;
   /** Timeout of each KV request in ms; default min(renewIntervalMs, 5000). */
@@ -152,6 +196,7 @@ export class KvLease {
   readonly key: string;
   readonly ttlMs: number;
   readonly renewIntervalMs: number;
+  readonly pollIntervalMs: number;
   readonly safetyMarginMs: number;
   private readonly requestTimeoutMs: number;
   private readonly clock: LeaseClock;
@@ -168,6 +213,18 @@ export class KvLease {
   private readonly acquiredListeners = new Set<(lease: KvLease) => void>();
   private readonly lostListeners = new Set<(reason: LeaseLostReason, lease: KvLease) => void>();
   private readonly onError?: (err: unknown, lease: KvLease) => void;
+  /** the entry this instance last read (acquire attempts and failed renewals), and since when */
+  private seen: {
+    revision: number;
+    value: LeaseValue | null;
+    /** monotonic time this revision was first read */
+    firstMono: number;
+    /** monotonic time it was last read */
+    lastMono: number;
+    /** the holder was seen renewing: this revision replaced one of the same holder */
+    renewing: boolean;
+  } | null = null;
+  private _supersededBy: LeaseSupersession | null = null;
 
   /** Opens (creating when missing: history 1, file storage) the bucket and returns a lease on it. */
   static async open(nc: NatsConnection, opts: OpenKvLeaseOptions = {}): Promise<KvLease> {
@@ -192,6 +249,8 @@ export class KvLease {
     this.ttlMs = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(this.ttlMs > 0)) throw new Error(`lease ttlMs must be > 0, got ${this.ttlMs}`);
     this.renewIntervalMs = opts.renewIntervalMs ?? Math.max(1, Math.floor(this.ttlMs / 3));
+    this.pollIntervalMs =
+      opts.pollIntervalMs ?? Math.min(this.renewIntervalMs, Math.max(100, Math.floor(this.ttlMs / 10)));
     this.safetyMarginMs = opts.safetyMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 5));
     if (this.safetyMarginMs < 0 || this.safetyMarginMs >= this.ttlMs) {
       throw new Error(`lease safetyMarginMs must be in [0, ttlMs), got ${this.safetyMarginMs}`);
@@ -252,6 +311,58 @@ export class KvLease {
     return v && entry ? { ...v, revision: entry.revision } : null;
   }
 
+  /** What overwrote the lease the last time it was lost as 'superseded' (null before that). */
+  get supersededBy(): LeaseSupersession | null {
+    return this._supersededBy;
+  }
+
+  /**
+   * Whether an instance may decide now, from what this instance knows without a request: itself, or the
+   * entry its loop last read (see the class comment). An entry not read for two renewal periods (KV out
+   * of reach) says nothing: not present.
+   */
+  observe(): LeaseObservation {
+    if (this.canAct()) {
+      return { present: true, holder: this.holderId, revision: this.revision, self: true, reason: null };
+    }
+    const seen = this.seen;
+    const now = this.clock.monoNow();
+    const none = (holder: string | null, revision: number, reason: string): LeaseObservation => ({
+      present: false,
+      holder,
+      revision,
+      self: false,
+      reason,
+    });
+    if (seen === null || now - seen.lastMono > 2 * this.renewIntervalMs + this.requestTimeoutMs) {
+      return none(null, seen?.revision ?? 0, 'the decider lease could not be read lately');
+    }
+    const v = seen.value;
+    if (v === null) return none(null, seen.revision, 'no instance holds the decider lease');
+    if (v.holder === this.holderId) {
+      return none(v.holder, seen.revision, 'this instance is taking the decider lease back');
+    }
+    if (v.expiresAt <= this.clock.wallNow() || this.holderGone(v)) {
+      return none(v.holder, seen.revision, `the decider lease of ${v.holder} has expired`);
+    }
+    const ttl = this.observedTtl(v);
+    if (now - seen.firstMono >= ttl) {
+      return none(
+        v.holder,
+        seen.revision,
+        `the decider lease of ${v.holder} was not renewed for ${Math.round(now - seen.firstMono)} ms (its TTL is ${ttl} ms)`,
+      );
+    }
+    if (!seen.renewing) {
+      return none(
+        v.holder,
+        seen.revision,
+        `the decider lease names ${v.holder}, which has not been seen renewing it (written by someone else?)`,
+      );
+    }
+    return { present: true, holder: v.holder, revision: seen.revision, self: false, reason: null };
+  }
+
   /**
    * Tries to become (or stay) the holder. Resolves true if we hold the lease afterwards. When already
    * held, it renews. Rejects only on transport/server errors (timeouts etc.), never on contention.
@@ -286,25 +397,74 @@ export class KvLease {
   }
 
   /**
-   * Runs the lease in the background: acquire when free, renew when held, every `renewIntervalMs`.
+   * Runs the lease in the background: renew when held, every `renewIntervalMs`; try to acquire when not,
+   * every `pollIntervalMs` and at once when a watch of the key sees it deleted or purged (a holder's
+   * release: the takeover after a clean shutdown waits for no timer).
    * Its timers are unref'd: they do not keep the process alive on their own (the NATS connection does).
    */
   start(): void {
     if (this.running) return;
     this.running = true;
+    let ticking = false;
+    let again = false;
     const tick = async (): Promise<void> => {
       if (!this.running) return;
+      if (ticking) {
+        again = true;
+        return;
+      }
+      ticking = true;
+      if (this.loopTimer) clearTimeout(this.loopTimer);
+      this.loopTimer = null;
       try {
-        await this.tryAcquire();
-      } catch (err) {
-        this.onError?.(err, this);
+        do {
+          again = false;
+          try {
+            await this.tryAcquire();
+          } catch (err) {
+            this.onError?.(err, this);
+          }
+        } while (again && this.running && !this.held);
+      } finally {
+        ticking = false;
       }
       if (this.running) {
-        this.loopTimer = setTimeout(() => void tick(), this.renewIntervalMs);
+        this.loopTimer = setTimeout(
+          () => void tick(),
+          this.held ? this.renewIntervalMs : this.pollIntervalMs,
+        );
         this.loopTimer.unref();
       }
     };
+    this.kick = () => {
+      if (!this.held) void tick();
+    };
     void tick();
+    void this.watchKey();
+  }
+
+  /** Runs a takeover attempt now (a watch saw the key released); set by start(). */
+  private kick: () => void = () => undefined;
+  private watcher: { stop(): void } | null = null;
+
+  /** Watches the key for deletes and purges while running (best effort: the poll remains). */
+  private async watchKey(): Promise<void> {
+    try {
+      const iter = await this.kv.watch({ key: this.key, include: KvWatchInclude.UpdatesOnly });
+      if (!this.running) {
+        iter.stop();
+        return;
+      }
+      this.watcher = iter;
+      for await (const e of iter) {
+        if (!this.running) break;
+        if (e.operation === 'DEL' || e.operation === 'PURGE') this.kick();
+      }
+    } catch (err) {
+      this.onError?.(err, this);
+    } finally {
+      this.watcher = null;
+    }
   }
 
   /** Stops the background loop; with `release` (default true) also releases a held lease. */
@@ -312,6 +472,8 @@ export class KvLease {
     this.running = false;
     if (this.loopTimer) clearTimeout(this.loopTimer);
     this.loopTimer = null;
+    this.watcher?.stop();
+    this.watcher = null;
     if (release) {
       await this.release();
     } else {
@@ -339,8 +501,32 @@ export class KvLease {
     return encoder.encode(JSON.stringify(v));
   }
 
+  /** How long a value stays valid after its revision was first seen: its TTL, within bounds. */
+  private observedTtl(v: LeaseValue): number {
+    const own = v.ttlMs;
+    if (typeof own !== 'number' || !Number.isFinite(own) || own <= 0) return this.ttlMs;
+    return Math.min(own, MAX_OBSERVED_TTL_FACTOR * this.ttlMs);
+  }
+
+  /** Records an entry read; returns the monotonic time its revision was first seen. */
+  private see(entry: KvEntry | null, value: LeaseValue | null): number {
+    const now = this.clock.monoNow();
+    const revision = entry?.revision ?? 0;
+    const prev = this.seen;
+    if (prev !== null && prev.revision === revision) {
+      prev.lastMono = now;
+      return prev.firstMono;
+    }
+    const renewing =
+      value !== null && prev?.value != null && prev.value.holder === value.holder && prev.revision < revision;
+    this.seen = { revision, value, firstMono: now, lastMono: now, renewing };
+    return now;
+  }
+
   private async doAcquire(): Promise<boolean> {
     const entry = await this.kv.get(this.key);
+    const cur = entry ? parseLease(entry) : null;
+    const firstSeen = this.see(entry, cur);
     const sentMono = this.clock.monoNow();
     const expiresAt = this.clock.wallNow() + this.ttlMs;
     const data = this.value(expiresAt);
@@ -349,12 +535,13 @@ export class KvLease {
       if (!entry) {
         rev = await this.kv.create(this.key, data);
       } else {
-        const cur = parseLease(entry);
         if (
           cur &&
           cur.holder !== this.holderId &&
           cur.expiresAt > this.clock.wallNow() &&
-          !this.holderGone(cur)
+          !this.holderGone(cur) &&
+          // the same revision for longer than its TTL: nobody renews it (a holder renews every TTL/3)
+          sentMono - firstSeen < this.observedTtl(cur)
         ) {
           return false;
         }
@@ -391,7 +578,18 @@ export class KvLease {
         // lost), adopt its revision and retry once; otherwise the lease was taken over.
         const entry = attempt === 0 ? await this.kv.get(this.key) : null;
         const cur = entry ? parseLease(entry) : null;
-        if (!entry || !cur || cur.holder !== this.holderId || !this.held) break;
+        if (!entry || !cur || cur.holder !== this.holderId || !this.held) {
+          if (entry) this.see(entry, cur);
+          if (this.held) {
+            this._supersededBy = {
+              holder: cur?.holder ?? null,
+              revision: entry?.revision ?? 0,
+              ourRevision: this.revision,
+              value: entry && entry.operation === 'PUT' ? entry.string().slice(0, 200) : null,
+            };
+          }
+          break;
+        }
         this.revision = entry.revision;
       }
     }
@@ -401,6 +599,14 @@ export class KvLease {
 
   private setHeld(rev: number, sentMono: number, expiresAt: number): void {
     const wasHeld = this.held;
+    const now = this.clock.monoNow();
+    this.seen = {
+      revision: rev,
+      value: { holder: this.holderId, expiresAt, ttlMs: this.ttlMs },
+      firstMono: now,
+      lastMono: now,
+      renewing: wasHeld,
+    };
     this.held = true;
     this.revision = rev;
     this._expiresAt = expiresAt;
