@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   replay: async () => (await import('./commands/replay.js')).replayCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
 };
 
 export const USAGE = `Usage: ipam COMMAND [options]
@@ -39,15 +40,18 @@ directly: the service's queries, and the IPAM stream where every input and outco
 
 Commands:
   apply -f FILE                        create or update IP pools from YAML or JSON
-  get pools | pool NAME | lb NS/NAME   show pools, or the address a load balancer holds
+  get pools | pool NAME | lbs | lb NAME
+                                       show pools, load balancers, or the address one holds
+                                       (-o wide|name|json|yaml; lbs: -n NS, -A, --pool POOL)
   delete pool NAME                     delete a pool
   request lb NS/NAME                   ask for an address for a load balancer
   release lb NS/NAME | ip IP           release a load balancer's address; force-release an address
   audit address IP | lb NS/NAME        who held an address and when; what a load balancer held
   replay --verify                      re-decide every recorded input and compare with the stream
   migrate vip-pools --setting FILE     migrate Harvester's deprecated vip-pools setting
+  completion bash|zsh                  print a shell completion script (source <(ipam completion bash))
 
-Run 'ipam COMMAND --help' for the options of a command.
+Run 'ipam COMMAND --help' for the options of a command; 'ipam --version' prints the version.
 Exit codes: 0 ok, 1 rejected, diverged, not found or failed, 2 usage error.
 
 ${GLOBAL_HELP}`;
@@ -55,8 +59,9 @@ ${GLOBAL_HELP}`;
 const VALUE_OPTIONS = new Set(['--server', '--stream', '--timeout']);
 
 /** Finds the command word: global options may come before it. */
-function locateCommand(argv: string[]): { index: number; help: boolean } {
+function locateCommand(argv: string[]): { index: number; help: boolean; version: boolean } {
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (VALUE_OPTIONS.has(a)) {
@@ -68,16 +73,25 @@ function locateCommand(argv: string[]): { index: number; help: boolean } {
       help = true;
       continue;
     }
+    if (a === '--version') {
+      version = true;
+      continue;
+    }
     if (a.startsWith('-')) throw new UsageError(`unknown option "${a}" before the command`);
-    return { index: i, help };
+    return { index: i, help, version };
   }
-  return { index: -1, help };
+  return { index: -1, help, version };
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let commandName: string | undefined;
   try {
-    const { index, help } = locateCommand(argv);
+    const { index, help, version } = locateCommand(argv);
+    if (version && index < 0 && !help) {
+      println(io.stdout, (await import('./version.js')).versionLine(io.env));
+      return EXIT_OK;
+    }
+    if (version) throw new UsageError('--version takes no command: ipam --version');
     if (index < 0) {
       if (help) {
         println(io.stdout, USAGE);

@@ -126,21 +126,27 @@ export function bool(values: Values, key: string): boolean {
   return values[key] === true;
 }
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
+/** -o: table (the default), json, yaml; for `get` also wide (more columns) and name (kind/name lines) */
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'wide' | 'name';
+export type StructuredFormat = 'json' | 'yaml';
 
 export const OUTPUT_OPTION = { output: { type: 'string', short: 'o' } } as const satisfies OptionSpecs;
 
 /** The -o/--output value: table (default) or one of `allowed`. */
-export function outputFormat(values: Values, allowed: OutputFormat[], command: string): OutputFormat {
+export function outputFormat<F extends OutputFormat>(
+  values: Values,
+  allowed: F[],
+  command: string,
+): F | 'table' {
   const o = str(values, 'output');
   if (o === undefined) return 'table';
   if (!(allowed as string[]).includes(o)) {
-    throw new UsageError(
-      `-o ${o} is not supported; use ${allowed.filter((a) => a !== 'table').join(' or ')}`,
-      command,
-    );
+    const others = allowed.filter((a) => a !== 'table');
+    const words =
+      others.length <= 2 ? others.join(' or ') : `${others.slice(0, -1).join(', ')} or ${others.at(-1)}`;
+    throw new UsageError(`-o ${o} is not supported; use ${words}`, command);
   }
-  return o as OutputFormat;
+  return o as F;
 }
 
 /** "namespace/name" of a load balancer. */

@@ -10,7 +10,7 @@ import {
   type ScopeTuple,
 } from '../../../libs/ipam-domain/src/index.js';
 import { CliIo, println, Writer } from './io.js';
-import type { OutputFormat } from './options.js';
+import type { StructuredFormat } from './options.js';
 
 /** Left-aligned columns separated by three spaces; the last column is not padded. */
 export function table(headers: string[], rows: string[][]): string {
@@ -39,7 +39,7 @@ export function toYaml(value: unknown): string {
 }
 
 /** Prints `value` as JSON or YAML (for -o json|yaml). */
-export function printStructured(io: CliIo, format: Exclude<OutputFormat, 'table'>, value: unknown): void {
+export function printStructured(io: CliIo, format: StructuredFormat, value: unknown): void {
   println(io.stdout, format === 'json' ? toJson(value) : toYaml(value));
 }
 

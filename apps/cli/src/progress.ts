@@ -63,3 +63,48 @@ export function createProgress(
     },
   };
 }
+
+export interface Spinner {
+  /** stops the spinner and clears its line; safe to call more than once */
+  stop(): void;
+}
+
+export interface SpinnerOptions {
+  /** first frame after this many ms, so quick answers draw nothing (default 200) */
+  delayMs?: number;
+  /** frame interval in ms (default 100) */
+  intervalMs?: number;
+}
+
+const FRAMES = ['|', '/', '-', '\\'];
+
+/**
+ * A spinner with `label` on `w` while something is awaited, only when `w` is a terminal (never in a
+ * pipe, a log file or a test's captured output); redrawn in place, and the line cleared when stopped.
+ */
+export function startSpinner(w: Writer, label: string, opts: SpinnerOptions = {}): Spinner {
+  if (w.isTTY !== true) return { stop() {} };
+  let frame = 0;
+  let drawn = false;
+  let interval: NodeJS.Timeout | undefined;
+  const draw = () => {
+    w.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${label}`);
+    drawn = true;
+  };
+  const delay = setTimeout(() => {
+    draw();
+    interval = setInterval(draw, opts.intervalMs ?? 100);
+    interval.unref();
+  }, opts.delayMs ?? 200);
+  delay.unref();
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(delay);
+      if (interval) clearInterval(interval);
+      if (drawn) w.write('\r\x1b[2K');
+    },
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * `ipam completion bash|zsh`: prints a shell completion script, as kubectl does:
+ *
+ *   source <(ipam completion bash)        # or into /etc/bash_completion.d/ipam
+ *   source <(ipam completion zsh)         # in ~/.zshrc
+ *
+ * It completes the commands, their words (get pools|pool|lbs|lb, ...), each command's options (read
+ * from its --help, so they never drift from what it accepts), -o's formats, and pool and load balancer
+ * names by asking the service (`ipam get pools -o name`, `ipam get lbs -A -o name`, with the --server
+ * and --stream of the line being completed and a 2 s timeout; nothing when no service answers).
+ * zsh runs the same function through its bashcompinit.
+ */
+import { CliIo, EXIT_OK, UsageError } from '../io.js';
+import { GLOBAL_HELP, noMorePositionals, parseCommand } from '../options.js';
+
+export const COMPLETION_USAGE = `Usage: ipam completion bash|zsh
+
+Prints a completion script for the shell. Load it in the current shell with
+  source <(ipam completion bash)
+or for every new shell: bash, ipam completion bash > /etc/bash_completion.d/ipam (or the line above in
+~/.bashrc); zsh, source <(ipam completion zsh) in ~/.zshrc.
+Pool and load balancer names are completed from the service (--server, --stream, $NATS_URL).
+
+Options:
+${GLOBAL_HELP}`;
+
+const SHELLS = ['bash', 'zsh'];
+
+/** The words each command takes first, and what its next word names (pool or lb names). */
+const WORDS: Record<string, { first: string[]; names?: Record<string, 'pools' | 'lbs'> }> = {
+  apply: { first: [] },
+  get: {
+    first: ['pools', 'pool', 'lbs', 'lb'],
+    names: { pool: 'pools', pools: 'pools', ippool: 'pools', lb: 'lbs', lbs: 'lbs', loadbalancer: 'lbs' },
+  },
+  delete: { first: ['pool'], names: { pool: 'pools', pools: 'pools', ippool: 'pools' } },
+  request: { first: ['lb'], names: { lb: 'lbs' } },
+  release: { first: ['lb', 'ip'], names: { lb: 'lbs' } },
+  audit: { first: ['address', 'lb'], names: { lb: 'lbs' } },
+  replay: { first: [] },
+  migrate: { first: ['vip-pools'] },
+  completion: { first: SHELLS },
+};
+
+/** Value words of options whose values are a fixed set. */
+const VALUES: Record<string, string> = {
+  '--workload-type': 'vm cluster',
+};
+
+export interface CommandOptions {
+  /** every option spelling: -o --output -A ... */
+  options: string[];
+  /** the spellings that take a value */
+  valued: string[];
+  /** -o's formats, when the command takes -o */
+  formats: string[];
+}
+
+/** The options a usage text lists under "Options:" (global ones included), and -o's formats. */
+export function optionsOfUsage(usage: string): CommandOptions {
+  const options = new Set<string>();
+  const valued = new Set<string>();
+  let formats: string[] = [];
+  for (const line of usage.split('\n')) {
+    // "  -o, --output FORMAT  words", "  --workload-type vm|cluster  words", "  --verify  words"
+    const m = /^\s{2}(?:(-[A-Za-z]), )?(--[a-z][a-z-]*)([ =][^\s[]\S*)?/.exec(line);
+    if (!m) continue;
+    const [, short, long, value] = m;
+    for (const o of [short, long]) if (o) options.add(o);
+    if (value) for (const o of [short, long]) if (o) valued.add(o);
+    if (long === '--output') {
+      formats = [...line.matchAll(/\b(json|yaml|wide|name)\b/g)].map((x) => x[1]);
+    }
+  }
+  return { options: [...options], valued: [...valued], formats: [...new Set(formats)] };
+}
+
+const shellWords = (words: Iterable<string>) => [...words].join(' ');
+
+/** The bash completion function `_ipam` and its registration. */
+export function bashScript(commands: Record<string, CommandOptions>, global: CommandOptions): string {
+  const names = Object.keys(commands);
+  const valued = new Set([...global.valued, ...Object.values(commands).flatMap((c) => c.valued)]);
+  const optionCases = names.map((c) => `    ${c}) opts="${shellWords(commands[c].options)}" ;;`).join('\n');
+  const formatCases = names
+    .filter((c) => commands[c].formats.length > 0)
+    .map((c) => `    ${c}) formats="${shellWords(commands[c].formats)}" ;;`)
+    .join('\n');
+  const wordCases = names
+    .map((c) => {
+      const w = WORDS[c] ?? { first: [] };
+      const nameCases = Object.entries(w.names ?? {})
+        .map(([word, what]) => `          ${word}) __ipam_names ${what} ;;`)
+        .join('\n');
+      return [
+        `    ${c})`,
+        `      if [ "\${#args[@]}" -eq 0 ]; then`,
+        `        COMPREPLY=($(compgen -W "${shellWords(w.first)}" -- "$cur"))`,
+        nameCases === ''
+          ? `      fi ;;`
+          : [
+              `      elif [ "\${#args[@]}" -eq 1 ]; then`,
+              `        case "\${args[0]}" in`,
+              nameCases,
+              `        esac`,
+              `      fi ;;`,
+            ].join('\n'),
+      ].join('\n');
+    })
+    .join('\n');
+  const valueCases = Object.entries(VALUES)
+    .map(([o, v]) => `    ${o}) COMPREPLY=($(compgen -W "${v}" -- "$cur")); return 0 ;;`)
+    .join('\n');
+  return `# bash completion for ipam: source <(ipam completion bash)
+# (generated by \`ipam completion bash\`; completes commands, options, -o formats, and pool and load
+# balancer names asked from the service with the --server and --stream of the line)
+
+# __ipam_names pools|lbs: the names the service knows (nothing when none answers within 2 s)
+__ipam_names() {
+  local list
+  if [ "$1" = pools ]; then
+    list=$(ipam get pools -o name --timeout 2 "\${__ipam_conn[@]}" 2>/dev/null)
+    list=\${list//ippool\\//}
+  else
+    list=$(ipam get lbs -A -o name --timeout 2 "\${__ipam_conn[@]}" 2>/dev/null)
+    list=\${list//loadbalancer\\//}
+  fi
+  COMPREPLY=($(compgen -W "$list" -- "$cur"))
+}
+
+_ipam() {
+  local cur prev cmd="" opts="" formats="" i w
+  local -a args=() __ipam_conn=()
+  COMPREPLY=()
+  cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev=""
+  if [ "$COMP_CWORD" -gt 0 ]; then prev="\${COMP_WORDS[COMP_CWORD-1]}"; fi
+  # the command, its words so far, and the connection options to ask the service with
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    case "$w" in
+      --server|--stream) __ipam_conn+=("$w" "\${COMP_WORDS[i+1]}"); i=$((i + 1)) ;;
+      --server=*|--stream=*) __ipam_conn+=("$w") ;;
+      ${[...valued].filter((o) => o !== '--server' && o !== '--stream').join('|')}) i=$((i + 1)) ;;
+      -*) ;;
+      *) if [ -z "$cmd" ]; then cmd="$w"; else args+=("$w"); fi ;;
+    esac
+  done
+  case "$cmd" in
+${formatCases}
+  esac
+  case "$prev" in
+    -o|--output) COMPREPLY=($(compgen -W "$formats" -- "$cur")); return 0 ;;
+    -f|--filename|--setting|--kubevip-services) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --pool) __ipam_names pools; return 0 ;;
+${valueCases}
+    ${[...valued].filter((o) => !['-o', '--output', '-f', '--filename', '--setting', '--kubevip-services', '--pool', ...Object.keys(VALUES)].includes(o)).join('|')}) return 0 ;;
+  esac
+  if [ -z "$cmd" ]; then
+    if [[ "$cur" == -* ]]; then
+      COMPREPLY=($(compgen -W "${shellWords(global.options)} --version" -- "$cur"))
+    else
+      COMPREPLY=($(compgen -W "${shellWords([...names, 'help'])}" -- "$cur"))
+    fi
+    return 0
+  fi
+  if [[ "$cur" == -* ]]; then
+    case "$cmd" in
+${optionCases}
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    return 0
+  fi
+  case "$cmd" in
+${wordCases}
+    help)
+      if [ "\${#args[@]}" -eq 0 ]; then COMPREPLY=($(compgen -W "${shellWords(names)}" -- "$cur")); fi ;;
+  esac
+  return 0
+}
+
+complete -F _ipam ipam
+`;
+}
+
+/** zsh: the same function, through bashcompinit. */
+export function zshScript(bash: string): string {
+  return `#compdef ipam
+# zsh completion for ipam: source <(ipam completion zsh) (in ~/.zshrc for every shell)
+# (generated by \`ipam completion zsh\`: the bash completion, run by zsh's bashcompinit)
+autoload -U +X compinit && compinit -u
+autoload -U +X bashcompinit && bashcompinit
+
+${bash}`;
+}
+
+/** The options of every command, read from its --help. */
+async function commandOptions(): Promise<Record<string, CommandOptions>> {
+  const { COMMANDS } = await import('../main.js');
+  const out: Record<string, CommandOptions> = {};
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    let text = '';
+    const sink = { write: (s: string) => (text += s) };
+    await (
+      await load()
+    )(['--help'], { stdout: sink, stderr: sink, stdin: process.stdin, env: {} });
+    out[name] = optionsOfUsage(text);
+  }
+  return out;
+}
+
+export async function completionCommand(args: string[], io: CliIo): Promise<number> {
+  const p = parseCommand(args, {}, io, COMPLETION_USAGE, 'completion');
+  if (!p) return EXIT_OK;
+  const [shell] = p.positionals;
+  if (shell === undefined) throw new UsageError('say which shell: bash or zsh', 'completion');
+  if (!SHELLS.includes(shell))
+    throw new UsageError(`no completion for "${shell}"; use bash or zsh`, 'completion');
+  noMorePositionals(p.positionals, 1, 'completion');
+  const bash = bashScript(await commandOptions(), optionsOfUsage(GLOBAL_HELP));
+  io.stdout.write(shell === 'bash' ? bash : zshScript(bash));
+  return EXIT_OK;
+}
