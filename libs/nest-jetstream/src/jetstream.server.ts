@@ -100,6 +100,13 @@ type ServerEvents = {
 };
 
 const nanos = (ms: number) => ms * 1_000_000;
+/**
+ * Pull requests expire after this long and are renewed; the server sends idle heartbeats at half of
+ * it, and two missed heartbeats make the client pull again. On a cluster a pull held by a consumer
+ * leader that died is lost: the client's default (30 s) stalled the decider for 30 s after such a
+ * kill -9, this resumes it within 5 s once the new consumer leader is elected.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 export class JetStreamServer extends Server<ServerEvents> implements CustomTransportStrategy {
   private readonly o: Required<Omit<JetStreamServerOptions, 'prepare' | 'leadership' | 'restore'>> &
@@ -439,7 +446,9 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         );
     // the durable: stop (and let the session recreate it) rather than wait forever when it is deleted
     const messages = await consumer.consume(
-      durable ? { max_messages: 1000, abort_on_missing_resource: true } : { max_messages: 1000 },
+      durable
+        ? { max_messages: 1000, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true }
+        : { max_messages: 1000, expires: PULL_EXPIRES_MS },
     );
     this.current = messages;
     if (this.sessionStale || this.closing) {
@@ -535,7 +544,10 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    const messages = await consumer.consume({ max_messages: Math.min(1000, upTo - from + 1) });
+    const messages = await consumer.consume({
+      max_messages: Math.min(1000, upTo - from + 1),
+      expires: PULL_EXPIRES_MS,
+    });
     try {
       for await (const gap of messages) {
         if (gap.seq > upTo) break;
