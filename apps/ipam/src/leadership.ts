@@ -17,6 +17,8 @@ export class KvLeadership implements Leadership {
       key: config.IPAM_STREAM,
       holderId: config.IPAM_INSTANCE_ID,
       ttlMs: config.IPAM_LEASE_TTL_MS,
+      // as many copies as the stream: on a cluster the lease must outlive the node that holds one copy
+      replicas: config.IPAM_STREAM_REPLICAS,
       // a restart after a crash on the same host need not wait out the dead process's lease
       holderGone: holderProcessGone,
       onError: (err) => logger.warn({ err: String(err) }, 'lease renewal failed; will retry'),
