@@ -125,7 +125,9 @@ function runBenchmark(name) {
     const started = Date.now();
     const figures = [];
     const problems = [];
-    process.stderr.write(`\nbench: ${name} (node --expose-gc ${path.relative(root, file)})\n`);
+    process.stderr.write(
+      `\nbench: ${name} (node --expose-gc ${path.relative(root, file)}); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+    );
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],

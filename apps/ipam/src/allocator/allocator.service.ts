@@ -93,7 +93,7 @@ export class AllocatorService
   /** the snapshot the state was last restored from (0: none, the stream read from its start) */
   restoredSeq = 0;
   /** the last stream sequence read (input or outcome) */
-  private readSeq = 0;
+  readSeq = 0;
 
   constructor(
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
@@ -116,6 +116,7 @@ export class AllocatorService
 
   onModuleDestroy(): void {
     if (this.wake) clearInterval(this.wake);
+    this.snapshots?.stop();
   }
 
   attach(resetter: Resetter, mayAct?: () => boolean): void {
@@ -126,6 +127,7 @@ export class AllocatorService
   /** Snapshots to write after messages read (see snapshots.ts). */
   useSnapshots(snapshots: StateSnapshots): void {
     this.snapshots = snapshots;
+    snapshots.watchIdle(this, () => this.mayAct());
   }
 
   /** The state was restored from a snapshot covering the stream up to `seq` (0: none). */

@@ -41,6 +41,8 @@ import type { AppLogger } from '../logging/logger.js';
 export interface SnapshotSubject {
   state: IpamState;
   lastAnswered: number;
+  /** the last stream sequence read */
+  readonly readSeq: number;
   /** every input read so far has its answer stored and read back */
   readonly quiet: boolean;
 }
@@ -196,6 +198,24 @@ export class StateSnapshots {
       this.logger.warn({ err: String(e) }, 'could not read snapshots; reading the whole stream');
       return 0;
     }
+  }
+
+  private idle: NodeJS.Timeout | null = null;
+
+  /**
+   * Looks every few seconds for a snapshot due by time while nothing is read (after a burst the state
+   * is quiet and no message comes along to trigger one).
+   */
+  watchIdle(subject: SnapshotSubject, leading: () => boolean): void {
+    const everyMs = this.config.IPAM_SNAPSHOT_EVERY_MS;
+    if (everyMs <= 0 || this.idle !== null) return;
+    this.idle = setInterval(() => this.after(subject.readSeq, subject, leading()), Math.min(everyMs, 5000));
+    this.idle.unref();
+  }
+
+  stop(): void {
+    if (this.idle !== null) clearInterval(this.idle);
+    this.idle = null;
   }
 
   /** After each message the allocator read (at `seq`): take a snapshot when one is due and it is quiet. */

@@ -81,7 +81,7 @@ export class IpamEnv {
   @Min(0, {
     message: 'IPAM_SNAPSHOT_EVERY_MS must be a whole number of milliseconds, 0 or more (0: not by time)',
   })
-  IPAM_SNAPSHOT_EVERY_MS = 600_000;
+  IPAM_SNAPSHOT_EVERY_MS = 60_000;
 
   @Transform(toInt)
   @IsInt({ message: 'IPAM_SNAPSHOT_KEEP must be a whole number from 1 to 100' })
