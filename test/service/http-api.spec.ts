@@ -296,7 +296,7 @@ describe('PUT /v1/pools/{name}', () => {
     expect(r.body).toEqual({
       apiVersion: CANONICAL_API_VERSION,
       kind: 'IPPool',
-      metadata: { name: 'web' },
+      metadata: { name: 'web', resourceVersion: expect.stringMatching(/^[0-9]+$/) },
       spec: {
         ranges: [{ subnet: '10.1.0.0/24' }],
         selector: { priority: 0, scope: [{ project: '', namespace: 'web', guestCluster: '' }] },
@@ -353,7 +353,7 @@ describe('PUT /v1/pools/{name}', () => {
     const yaml = `kind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  ranges:\n    - subnet: ${subnet}\n  selector:\n    scope:\n      namespace: ${name}\n`;
     const r = await http<PoolView>('PUT', `/v1/pools/${name}`, { body: yaml, type });
     expect(r.status).toBe(201);
-    expect(r.body.metadata).toEqual({ name });
+    expect(r.body.metadata).toEqual({ name, resourceVersion: expect.stringMatching(/^[0-9]+$/) });
     // a /29: 8 addresses less the network, broadcast and gateway addresses
     expect(r.body.status).toEqual(fresh(5));
   });
@@ -363,7 +363,7 @@ describe('PUT /v1/pools/{name}', () => {
       json: { spec: { ranges: [{ subnet: '10.3.0.0/24' }], selector: { scope: { namespace: 'spare' } } } },
     });
     expect(r.status).toBe(201);
-    expect(r.body.metadata).toEqual({ name: 'spare' });
+    expect(r.body.metadata).toEqual({ name: 'spare', resourceVersion: expect.stringMatching(/^[0-9]+$/) });
     expect(r.body.status).toEqual(fresh(253));
     expect((await lastInput()).body).toMatchObject({ metadata: { name: 'spare' } });
   });
@@ -551,7 +551,10 @@ describe('GET /v1/pools and GET /v1/pools/{name}', () => {
   it('answers one pool', async () => {
     const r = await http<PoolView>('GET', '/v1/pools/rke2-ip-pool');
     expect(r.status).toBe(200);
-    expect(r.body.metadata).toEqual({ name: 'rke2-ip-pool' });
+    expect(r.body.metadata).toEqual({
+      name: 'rke2-ip-pool',
+      resourceVersion: expect.stringMatching(/^[0-9]+$/),
+    });
     expect(r.body.status).toEqual(fresh(11));
   });
 
@@ -1069,7 +1072,7 @@ describe('/v1/audit', () => {
         asOfSeq: P.outcome.seq,
         apiVersion: CANONICAL_API_VERSION,
         kind: 'IPPool',
-        metadata: { name: 'ledger' },
+        metadata: { name: 'ledger', resourceVersion: expect.stringMatching(/^[0-9]+$/) },
         spec: {
           ranges: [{ subnet: '10.20.0.0/24' }],
           selector: { priority: 0, scope: [{ project: '', namespace: 'ledger', guestCluster: '' }] },
@@ -1223,6 +1226,10 @@ describe('GET /healthz, /readyz, /metrics', () => {
       lag: 0,
       leader: true,
       live: true,
+      deciding: true,
+      decider: { present: true, holder: 'http-api-1', waiting: 0, waitingMs: 0 },
+      lagGrowing: false,
+      reason: null,
     });
   });
 
@@ -1243,7 +1250,7 @@ describe('GET /healthz, /readyz, /metrics', () => {
     ]);
     for (const p of pools) {
       const name = p.metadata.name;
-      expect([name, m.get(`ipam_pool_total{pool="${name}"}`)]).toEqual([name, p.status.total]);
+      expect([name, m.get(`ipam_pool_addresses{pool="${name}"}`)]).toEqual([name, p.status.total]);
       expect([name, m.get(`ipam_pool_available{pool="${name}"}`)]).toEqual([name, p.status.available]);
       expect([name, m.get(`ipam_pool_allocated{pool="${name}"}`)]).toEqual([
         name,
@@ -1400,16 +1407,22 @@ describe('the OpenAPI document and page', () => {
       'get /healthz': [json(200, 'Health')],
       'get /readyz': [json(200, 'Readiness'), '503 application/problem+json NotReadyProblem'],
       'get /metrics': ['200 text/plain string', ...problems(401, 403)],
-      'get /v1/pools': [json(200, 'PoolPage'), ...problems(400, 401, 403)],
+      'get /v1/pools': [json(200, 'PoolPage'), ...problems(400, 401, 403, 503)],
       'get /v1/pools/{name}': [json(200, 'PoolView'), ...problems(400, 401, 403, 404)],
       'put /v1/pools/{name}': [
         json(200, 'AppliedPool'),
         json(201, 'AppliedPool'),
-        ...problems(400, 401, 403, 413, 415, 422, 503, 504),
+        ...problems(400, 401, 403, 412, 413, 415, 422, 503, 504),
       ],
-      'delete /v1/pools/{name}': [json(200, 'PoolAccepted'), ...problems(400, 401, 403, 404, 422, 503, 504)],
+      'delete /v1/pools/{name}': [
+        json(200, 'PoolAccepted'),
+        ...problems(400, 401, 403, 404, 412, 422, 503, 504),
+      ],
       'post /v1/addresses/{ip}/release': [json(200, 'IPReleased'), ...problems(400, 401, 403, 422, 503, 504)],
-      'get /v1/loadbalancers/{namespace}/{name}': [json(200, 'LoadBalancerView'), ...problems(400, 401, 403, 404)],
+      'get /v1/loadbalancers/{namespace}/{name}': [
+        json(200, 'LoadBalancerView'),
+        ...problems(400, 401, 403, 404),
+      ],
       'put /v1/loadbalancers/{namespace}/{name}': [
         json(200, 'IPAllocated'),
         ...problems(400, 401, 403, 413, 415, 422, 503, 504),
@@ -1423,7 +1436,7 @@ describe('the OpenAPI document and page', () => {
         json(200, 'LoadBalancerTimelinePage'),
         ...problems(400, 401, 403),
       ],
-      'get /v1/audit/pools/{name}': [json(200, 'PoolAsOf'), ...problems(400, 401, 403, 404)],
+      'get /v1/audit/pools/{name}': [json(200, 'PoolAsOf'), ...problems(400, 401, 403, 404, 503)],
     });
     // request bodies: the contract's IPPool (JSON or YAML) and LoadBalancer
     const bodies = Object.fromEntries(
@@ -1512,6 +1525,10 @@ describe('readiness without NATS', () => {
           streamLastSeq: null,
           lag: null,
           leader: expect.any(Boolean),
+          deciding: expect.any(Boolean),
+          decider: expect.any(Object),
+          lagGrowing: false,
+          reason: expect.stringContaining('not connected to NATS'),
         }),
       );
       expect((await http('GET', '/healthz')).status).toBe(200);

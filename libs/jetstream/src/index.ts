@@ -42,7 +42,15 @@ export {
   defaultHolderId,
   KvLease,
 } from './lease.js';
-export type { LeaseLostReason, LeaseValue, LeaseClock, KvLeaseOptions, OpenKvLeaseOptions } from './lease.js';
+export type {
+  LeaseLostReason,
+  LeaseValue,
+  LeaseClock,
+  KvLeaseOptions,
+  OpenKvLeaseOptions,
+  LeaseObservation,
+  LeaseSupersession,
+} from './lease.js';
 export { isUnavailable, backoffMs, untilAvailable } from './unavailable.js';
 export { inboxPrefixOf, connectionInbox } from './inbox.js';
 export type { UntilAvailableOptions } from './unavailable.js';

@@ -2,5 +2,5 @@
 export { JetStreamContext, NatsRequestContext } from './jetstream.context.js';
 export type { JetStreamMessageInfo } from './jetstream.context.js';
 export { JetStreamServer } from './jetstream.server.js';
-export type { TransportLogger, Leadership, JetStreamServerOptions } from './jetstream.server.js';
+export type { TransportLogger, Leadership, JetStreamServerOptions, DeciderView } from './jetstream.server.js';
 export { OnStreamMessage } from './stream-message.decorator.js';

@@ -7,8 +7,11 @@ import {
   loadBalancerView,
   parseAddress,
   poolView,
-  poolViews,
+  type PoolState,
 } from '../../../../libs/ipam-domain/src/index.js';
+import { BusyError, Limiter } from '../http/limiter.js';
+import { MAX_PAGE_LIMIT, pageByName, type Page, type PageQuery } from '../http/page.js';
+import { ApiProblem } from '../http/problem.js';
 import type { AsOf } from '../../../../libs/ipam-audit/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { parseJsonBody } from '../../../../libs/ipam-contract/src/index.js';
@@ -28,14 +31,59 @@ function field(body: Record<string, unknown>, key: string): string | null {
 
 @Controller()
 export class QueryController {
+  private readonly wholeLists = new Limiter('lists of every pool', 2, 4);
+
   constructor(
     private readonly allocator: AllocatorService,
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * {} -> every pool; {"limit"?: 1-1000, "continue"?: token} -> a page, and `continue` while more remain.
+   * A page builds the status of its own pools only; the whole list is built by two requests at a time
+   * at most (four more wait; beyond, `Unavailable`), a pool at a time with decisions let run between.
+   */
   @MessagePattern(QUERY_SUBJECTS.pools)
-  pools() {
-    return { items: poolViews(this.allocator.state) };
+  async pools(@Payload() data: Uint8Array) {
+    let q: PageQuery = {};
+    if (data.length > 0) {
+      const body = parseJsonBody(data, MAX_QUERY_BYTES);
+      if (!body.ok) return invalid(`${body.reason}; send {} or {"limit": n, "continue"?: "token"}`);
+      const { limit, continue: token } = body.value;
+      if (
+        limit !== undefined &&
+        (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+      ) {
+        return invalid(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+      }
+      if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
+        return invalid('continue must be the token of a previous answer');
+      }
+      q = { limit: limit as number | undefined, continue: token as string | undefined };
+    }
+    const pools = [...this.allocator.state.pools.values()].sort((a, b) => (a.def.name < b.def.name ? -1 : 1));
+    let page: Page<PoolState>;
+    try {
+      page = pageByName(pools, (p) => p.def.name, q, 'pools');
+    } catch (e) {
+      if (e instanceof ApiProblem) return invalid(e.detail);
+      throw e;
+    }
+    if (q.limit !== undefined) return { ...page, items: page.items.map(poolView) };
+    try {
+      return await this.wholeLists.run(async () => {
+        const items = [];
+        for (const pool of page.items) {
+          items.push(poolView(pool));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return { items };
+      });
+    } catch (e) {
+      if (e instanceof BusyError)
+        return { error: { code: 'Unavailable', reason: `${e.message}; or ask for pages with "limit"` } };
+      throw e;
+    }
   }
 
   @MessagePattern(QUERY_SUBJECTS.pool)

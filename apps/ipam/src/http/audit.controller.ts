@@ -1,5 +1,6 @@
 /** /v1/audit: who held an address, what a load balancer held, a pool as it was. */
-import { Controller, Get, Param, Query, ValidationPipe } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res, ValidationPipe } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOperation, ApiTags, IntersectionType } from '@nestjs/swagger';
 import { poolView } from '../../../../libs/ipam-domain/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -8,6 +9,14 @@ import { addressParam, badRequest, lbParam, notFound, poolNameParam } from './ht
 import { ApiAnswer, ApiProblems } from './openapi.js';
 import { pageByOffset, PageQuery } from './page.js';
 import { Guarded } from '../auth/auth.guard.js';
+import { Limiter } from './limiter.js';
+
+/**
+ * As-of pool reads replay the stream from its start (a million events: seconds of CPU and memory for
+ * a whole state): one at a time, four more waiting, 503 with Retry-After beyond.
+ */
+export const AS_OF_RUNNING = 1;
+export const AS_OF_QUEUED = 4;
 
 const queryPipe = new ValidationPipe({
   transform: true,
@@ -27,6 +36,8 @@ const BAD_TIMELINE_QUERY: [number, string] = [
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {
+  private readonly asOfReads = new Limiter('as-of pool reads', AS_OF_RUNNING, AS_OF_QUEUED, 2);
+
   constructor(private readonly audit: AuditService) {}
 
   @Get('addresses/:ip')
@@ -83,10 +94,21 @@ export class AuditController {
   @Get('pools/:name')
   @ApiOperation({ summary: 'A pool with its full status as of ?at= or ?seq= (replayed from the stream)' })
   @ApiAnswer(200, 'PoolAsOf', 'the pool with its status, and asOfSeq')
-  @ApiProblems(400, [404, 'UnknownPool: the pool did not exist then'])
-  async pool(@Param('name') name: string, @Query(queryPipe) q: AsOfQuery) {
+  @ApiProblems(
+    400,
+    [404, 'UnknownPool: the pool did not exist then'],
+    [
+      503,
+      `Unavailable: ${AS_OF_RUNNING} as-of read(s) run and ${AS_OF_QUEUED} wait already; Retry-After says when to ask again`,
+    ],
+  )
+  async pool(
+    @Param('name') name: string,
+    @Query(queryPipe) q: AsOfQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     poolNameParam(name);
-    const { state, seq } = await this.audit.stateAsOf(asOf(q) ?? {});
+    const { state, seq } = await this.asOfReads.http(res, () => this.audit.stateAsOf(asOf(q) ?? {}));
     const pool = state.pools.get(name);
     if (!pool) throw notFound('UnknownPool', `pool "${name}" did not exist as of seq ${seq}.`);
     return { asOfSeq: seq, ...poolView(pool) };

@@ -11,6 +11,7 @@ import { ReadinessService, type Readiness } from './readiness.service.js';
 
 /** Why an instance is not ready, in words. */
 function notReadyDetail(r: Readiness): string {
+  if (r.reason !== null) return r.reason;
   if (!r.connected) return 'not connected to NATS (the service is reconnecting)';
   if (r.streamLastSeq === null) return 'the stream is out of reach';
   return `not caught up with the stream yet: ${r.lag ?? '?'} message(s) behind`;
@@ -34,7 +35,7 @@ export class HealthController {
 
   @Get('readyz')
   @Open('always')
-  @ApiAnswer(200, 'Readiness', 'connected, and caught up with the stream')
+  @ApiAnswer(200, 'Readiness', 'connected, caught up with the stream, and some instance deciding')
   @ApiProblems([503, 'NotReady: the readiness fields say why', 'NotReadyProblem'])
   async readyz() {
     const r = await this.readiness.check();

@@ -24,6 +24,29 @@ const READINESS_FIELDS: Record<string, JsonSchema> = {
   streamLastSeq: { ...NULLABLE_INT, description: "the stream's last sequence, null when out of reach" },
   lag: { ...NULLABLE_INT, description: 'streamLastSeq - position, null when out of reach' },
   leader: { type: 'boolean', description: 'this instance holds the decider lease' },
+  deciding: {
+    type: 'boolean',
+    description: 'some instance holds a valid decider lease and inputs get answered',
+  },
+  decider: {
+    type: 'object',
+    required: ['present', 'holder', 'waiting', 'waitingMs'],
+    properties: {
+      present: {
+        type: 'boolean',
+        description: 'an instance holds a valid decider lease, as this one sees it',
+      },
+      holder: { type: ['string', 'null'], description: 'the instance the lease names' },
+      waiting: { type: 'integer', minimum: 0, description: 'inputs read here that wait for an outcome' },
+      waitingMs: { type: 'integer', minimum: 0, description: 'for how long none of them was answered' },
+    },
+  },
+  lagGrowing: {
+    type: 'boolean',
+    description:
+      'the lag grew, or the position stood still behind the stream, for the whole progress window (5 s)',
+  },
+  reason: { type: ['string', 'null'], description: 'why not ready, null when ready' },
 };
 
 const CONTINUE: JsonSchema = {
@@ -84,7 +107,7 @@ export const HTTP_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   Readiness: {
     type: 'object',
-    description: 'connected to NATS and caught up with the stream',
+    description: 'connected to NATS, caught up with the stream, and some instance deciding',
     required: ['status', 'live', ...Object.keys(READINESS_FIELDS)],
     properties: {
       status: { type: 'string', enum: ['ready'] },
