@@ -6,8 +6,11 @@
  * - "as of": the holder of an address at a time or sequence.
  *
  * It is fed the answers the in-order fold accepted (a forged outcome never reaches it). Memory grows with
- * the number of allocations and rejections; a query is a map lookup plus a scan of that one address's
- * (or load balancer's) entries.
+ * the number of allocations and rejections, kept compact: addresses, pools, load balancers, actors and
+ * codes are interned once; each holding is a row of typed columns (ids, sequences, times), each
+ * rejection likewise plus its reason; an address's or load balancer's timeline is a list of row numbers.
+ * About 100 bytes per holding instead of the ~700 of an object graph with ISO time strings. A query is a
+ * lookup plus a scan of that one address's (or load balancer's) rows, turned into objects then.
  */
 import type { IpamEvent } from '../../ipam-domain/src/index.js';
 
@@ -54,10 +57,70 @@ function covers(h: Holding, at: AsOf): boolean {
   return h.to === null;
 }
 
+/** A growable column of numbers. */
+class Column<A extends Float64Array | Int32Array> {
+  data: A;
+  constructor(private readonly make: (n: number) => A) {
+    this.data = make(1024);
+  }
+  ensure(n: number): void {
+    if (n <= this.data.length) return;
+    const bigger = this.make(Math.max(n, this.data.length * 2));
+    bigger.set(this.data);
+    this.data = bigger;
+  }
+}
+const f64 = () => new Column((n) => new Float64Array(n));
+const i32 = () => new Column((n) => new Int32Array(n));
+
+/** Strings by id, ids by string. */
+class Interned {
+  readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+  id(v: string): number {
+    let id = this.ids.get(v);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(v);
+      this.ids.set(v, id);
+    }
+    return id;
+  }
+}
+
+const FROM_HISTORY = 1;
+const FORCED = 2;
+const CLOSED = 4;
+
 export class AuditProjection {
-  private readonly byAddress = new Map<string, Holding[]>();
-  private readonly byLoadBalancer = new Map<string, Array<Holding | Rejection>>();
-  private readonly open = new Map<string, Holding>();
+  private readonly ips = new Interned();
+  private readonly pools = new Interned();
+  private readonly lbs = new Interned();
+  /** actors, codes */
+  private readonly words = new Interned();
+  /** holdings: one row each */
+  private holdings = 0;
+  private readonly hIp = i32();
+  private readonly hPool = i32();
+  private readonly hLb = i32();
+  private readonly hFlags = i32();
+  private readonly hFromActor = i32();
+  private readonly hToActor = i32();
+  private readonly hFrom = f64(); // seq, time, causationSeq per row (3 slots)
+  private readonly hTo = f64();
+  /** rejections: one row each */
+  private rejections = 0;
+  private readonly rLb = i32();
+  private readonly rCode = i32();
+  private readonly rActor = i32();
+  private readonly rAt = f64();
+  private readonly rReason: string[] = [];
+  /** per address id: holding rows, oldest first */
+  private readonly byAddress: number[][] = [];
+  /** per load balancer id: holding rows (>= 0) and rejection rows (-1 - row), oldest first */
+  private readonly byLoadBalancer: number[][] = [];
+  /** per load balancer id: the row of the holding it has open, or -1 */
+  private readonly open: number[] = [];
 
   /**
    * Applies the accepted answer of one input, stored at `seq` at `time` (ms). Only answers the in-order
@@ -66,58 +129,116 @@ export class AuditProjection {
   apply(seq: number, time: number, event: IpamEvent): void {
     if (event.type !== 'IPAllocated' && event.type !== 'IPReleased' && event.type !== 'LBRejected') return;
     const { causationSeq, actor } = event.data;
-    const at = new Date(time).toISOString();
-    const point = actor === undefined ? { seq, time: at, causationSeq } : { seq, time: at, causationSeq, actor };
+    const actorId = actor === undefined ? -1 : this.words.id(actor);
     if (event.type === 'IPAllocated') {
       const d = event.data;
-      const held = this.open.get(d.loadBalancer);
-      if (held && held.ip === d.ip && held.ipPool === d.ipPool) return; // repeated request
-      const h: Holding = {
-        ip: d.ip,
-        ipPool: d.ipPool,
-        loadBalancer: d.loadBalancer,
-        fromHistory: d.fromHistory === true,
-        from: point,
-        to: null,
-      };
-      this.push(this.byAddress, d.ip, h);
-      this.push(this.byLoadBalancer, d.loadBalancer, h);
-      this.open.set(d.loadBalancer, h);
+      const lb = this.lbs.id(d.loadBalancer);
+      const openRow = this.openRow(lb);
+      const ip = this.ips.id(d.ip);
+      const pool = this.pools.id(d.ipPool);
+      if (openRow >= 0 && this.hIp.data[openRow] === ip && this.hPool.data[openRow] === pool) return; // repeated request
+      const h = this.holdings++;
+      for (const c of [this.hIp, this.hPool, this.hLb, this.hFlags, this.hFromActor, this.hToActor])
+        c.ensure(h + 1);
+      this.hFrom.ensure(3 * h + 3);
+      this.hTo.ensure(3 * h + 3);
+      this.hIp.data[h] = ip;
+      this.hPool.data[h] = pool;
+      this.hLb.data[h] = lb;
+      this.hFlags.data[h] = d.fromHistory === true ? FROM_HISTORY : 0;
+      this.hFromActor.data[h] = actorId;
+      this.hToActor.data[h] = -1;
+      this.hFrom.data[3 * h] = seq;
+      this.hFrom.data[3 * h + 1] = time;
+      this.hFrom.data[3 * h + 2] = causationSeq;
+      (this.byAddress[ip] ??= []).push(h);
+      (this.byLoadBalancer[lb] ??= []).push(h);
+      this.open[lb] = h;
     } else if (event.type === 'IPReleased') {
       const d = event.data;
-      const h = this.open.get(d.loadBalancer);
-      if (!h || h.ip !== d.ip) return;
-      h.to = { ...point, forced: d.forced === true };
-      this.open.delete(d.loadBalancer);
+      const lb = this.lbs.ids.get(d.loadBalancer);
+      if (lb === undefined) return;
+      const h = this.openRow(lb);
+      if (h < 0 || this.ips.values[this.hIp.data[h]] !== d.ip) return;
+      this.hFlags.data[h] |= CLOSED | (d.forced === true ? FORCED : 0);
+      this.hToActor.data[h] = actorId;
+      this.hTo.data[3 * h] = seq;
+      this.hTo.data[3 * h + 1] = time;
+      this.hTo.data[3 * h + 2] = causationSeq;
+      this.open[lb] = -1;
     } else {
       const d = event.data;
-      this.push(this.byLoadBalancer, d.loadBalancer, {
-        loadBalancer: d.loadBalancer,
-        code: d.code,
-        reason: d.reason,
-        at: point,
-      });
+      const lb = this.lbs.id(d.loadBalancer);
+      const r = this.rejections++;
+      for (const c of [this.rLb, this.rCode, this.rActor]) c.ensure(r + 1);
+      this.rAt.ensure(3 * r + 3);
+      this.rLb.data[r] = lb;
+      this.rCode.data[r] = this.words.id(d.code);
+      this.rActor.data[r] = actorId;
+      this.rAt.data[3 * r] = seq;
+      this.rAt.data[3 * r + 1] = time;
+      this.rAt.data[3 * r + 2] = causationSeq;
+      this.rReason.push(d.reason);
+      (this.byLoadBalancer[lb] ??= []).push(-1 - r);
     }
   }
 
-  private push<V>(map: Map<string, V[]>, key: string, value: V): void {
-    const list = map.get(key);
-    if (list) list.push(value);
-    else map.set(key, [value]);
+  private openRow(lb: number): number {
+    const h = this.open[lb];
+    return h === undefined ? -1 : h;
+  }
+
+  private point(col: Float64Array, row: number, actor: number): Point & { causationSeq: number } {
+    const p: Point & { causationSeq: number } = {
+      seq: col[3 * row],
+      time: new Date(col[3 * row + 1]).toISOString(),
+      causationSeq: col[3 * row + 2],
+    };
+    if (actor >= 0) p.actor = this.words.values[actor];
+    return p;
+  }
+
+  private holding(h: number): Holding {
+    const flags = this.hFlags.data[h];
+    const from = this.point(this.hFrom.data, h, this.hFromActor.data[h]);
+    const to =
+      (flags & CLOSED) === 0
+        ? null
+        : { ...this.point(this.hTo.data, h, this.hToActor.data[h]), forced: (flags & FORCED) !== 0 };
+    return {
+      ip: this.ips.values[this.hIp.data[h]],
+      ipPool: this.pools.values[this.hPool.data[h]],
+      loadBalancer: this.lbs.values[this.hLb.data[h]],
+      fromHistory: (flags & FROM_HISTORY) !== 0,
+      from,
+      to,
+    };
+  }
+
+  private rejection(r: number): Rejection {
+    return {
+      loadBalancer: this.lbs.values[this.rLb.data[r]],
+      code: this.words.values[this.rCode.data[r]],
+      reason: this.rReason[r],
+      at: this.point(this.rAt.data, r, this.rActor.data[r]),
+    };
   }
 
   /** Every holder of the address, oldest first; with `at`, only the one holding it then. */
   address(ip: string, at?: AsOf): Holding[] {
-    const all = this.byAddress.get(ip) ?? [];
-    if (!at || (at.seq === undefined && at.time === undefined)) return all.map((h) => ({ ...h }));
-    return all.filter((h) => covers(h, at)).map((h) => ({ ...h }));
+    const id = this.ips.ids.get(ip);
+    const all = (id === undefined ? undefined : this.byAddress[id]) ?? [];
+    const holdings = all.map((h) => this.holding(h));
+    if (!at || (at.seq === undefined && at.time === undefined)) return holdings;
+    return holdings.filter((h) => covers(h, at));
   }
 
   /** Every address the load balancer held and every rejection it got, oldest first; with `at`, up to then. */
   loadBalancer(key: string, at?: AsOf): LoadBalancerEntry[] {
-    const all = this.byLoadBalancer.get(key) ?? [];
-    const out: LoadBalancerEntry[] = all.map((e) =>
-      'ip' in e ? { kind: 'held', ...e } : { kind: 'rejected', ...e },
+    const id = this.lbs.ids.get(key);
+    const all = (id === undefined ? undefined : this.byLoadBalancer[id]) ?? [];
+    const out: LoadBalancerEntry[] = all.map((row) =>
+      row >= 0 ? { kind: 'held', ...this.holding(row) } : { kind: 'rejected', ...this.rejection(-1 - row) },
     );
     if (!at || (at.seq === undefined && at.time === undefined)) return out;
     const upTo = (p: Point) =>
