@@ -106,6 +106,15 @@ export class IpamEnv {
   @IsString()
   HTTP_HOST?: string;
 
+  /** HTTPS: the certificate (chain) and its private key, PEM files; both or neither */
+  @IsOptional()
+  @IsString()
+  HTTP_TLS_CERT?: string;
+
+  @IsOptional()
+  @IsString()
+  HTTP_TLS_KEY?: string;
+
   /** HTTP authentication, read from IPAM_HTTP_TOKENS_FILE, IPAM_OIDC_* and IPAM_HTTP_PUBLIC */
   auth: HttpAuthSettings = { tokens: [], oidc: null, open: [], disabled: true };
 
@@ -198,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   for (const key of [
     ...known.filter((k) => k !== 'auth'),
     'HTTP_HOST',
+    'HTTP_TLS_CERT',
+    'HTTP_TLS_KEY',
     'LOG_FORMAT',
     'NATS_CREDS',
     'NATS_TOKEN',
@@ -221,7 +232,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   if (config.NATS_PASSWORD !== undefined && config.NATS_USER === undefined) {
     problems.push('NATS_PASSWORD is set without NATS_USER');
   }
-  for (const key of ['NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'] as const) {
+  for (const key of [
+    'NATS_TLS_CA',
+    'NATS_TLS_CERT',
+    'NATS_TLS_KEY',
+    'HTTP_TLS_CERT',
+    'HTTP_TLS_KEY',
+  ] as const) {
     const file = config[key];
     if (file === undefined) continue;
     try {
@@ -235,6 +252,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IpamEnv {
   if ((config.NATS_TLS_CERT === undefined) !== (config.NATS_TLS_KEY === undefined)) {
     problems.push(
       'NATS_TLS_CERT and NATS_TLS_KEY go together: set both (a client certificate and its key) or neither',
+    );
+  }
+  if ((config.HTTP_TLS_CERT === undefined) !== (config.HTTP_TLS_KEY === undefined)) {
+    problems.push(
+      'HTTP_TLS_CERT and HTTP_TLS_KEY go together: set both (the certificate and its key) for HTTPS, or neither',
     );
   }
   if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {

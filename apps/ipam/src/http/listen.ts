@@ -8,6 +8,8 @@
  *
  * Light on purpose (node:http and the problem shape only): main.ts binds with it before importing Nest.
  */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import {
   createServer,
   type IncomingMessage,
@@ -56,12 +58,19 @@ export class HttpFront {
   /** set by listen(): the URL a client on this machine reaches it at */
   url = '';
 
-  /** `nats`: the server list as it may be shown (credentials redacted) */
-  constructor(readonly nats: string) {
-    this.server = createServer((req, res) => {
+  /**
+   * `nats`: the server list as it may be shown (credentials redacted); `tls`: a certificate (chain) and
+   * its key in PEM, to serve HTTPS instead of HTTP.
+   */
+  constructor(
+    readonly nats: string,
+    private readonly tls: { cert: Buffer; key: Buffer } | null = null,
+  ) {
+    const handler: RequestListener = (req, res) => {
       if (this.app !== null) this.app(req, res);
       else this.answer(req, res);
-    });
+    };
+    this.server = tls === null ? createServer(handler) : createHttpsServer(tls, handler);
   }
 
   /** Listens on `port` at `host`; a failure the operator can fix rejects with an HttpListenError. */
@@ -74,7 +83,7 @@ export class HttpFront {
       };
       const onListening = () => {
         this.server.off('error', onError);
-        this.url = localUrl(this.server, host);
+        this.url = localUrl(this.server, host, this.tls !== null);
         resolve(this.url);
       };
       this.server.once('error', onError);
@@ -156,11 +165,11 @@ function send(res: ServerResponse, status: number, contentType: string, body: un
 }
 
 /** The URL a client on this machine reaches the server at (loopback for a wildcard address). */
-export function localUrl(server: Server, host: string): string {
+export function localUrl(server: Server, host: string, https = false): string {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  return `${https ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
 }
 
 /**
@@ -168,7 +177,11 @@ export function localUrl(server: Server, host: string): string {
  * /healthz at once and 503 for the rest until the service opens it.
  */
 export async function openHttpFront(config: IpamEnv, logger: AppLogger): Promise<HttpFront> {
-  const front = new HttpFront(parseServers(config.NATS_URL).redacted.join(','));
+  const tls =
+    config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
+      ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) }
+      : null;
+  const front = new HttpFront(parseServers(config.NATS_URL).redacted.join(','), tls);
   // loadConfig always settles HTTP_HOST (loopback unless HTTP authentication is configured)
   const url = await front.listen(config.HTTP_PORT, config.HTTP_HOST ?? '127.0.0.1');
   logger.info(
