@@ -180,8 +180,18 @@ const QUERIES = {
     summary: 'The address a load balancer holds now.',
     errors: 'UnknownLoadBalancer, InvalidRequest',
   },
+  'ipam.query.lbs': {
+    summary:
+      'The load balancers holding an address, by "namespace/name": of a `namespace`, of a `pool`, in pages with `limit` and `continue`.',
+    errors: 'InvalidRequest',
+  },
   'ipam.query.audit.address': {
     summary: 'Every holder of an address, or the holder at a moment (`at` or `seq`).',
+    errors: 'InvalidRequest',
+  },
+  'ipam.query.whatif': {
+    summary:
+      'A dry run: the outcome an input (`subject`, `body`) would get now, decided on the current state and never stored or applied (its `causationSeq` the sequence it would get if published now, `causationId` null), and `affected`: the load balancers a pool update or delete would touch (holders blocking it, history entries pruned or excluded).',
     errors: 'InvalidRequest',
   },
   'ipam.query.audit.lb': {

@@ -1462,7 +1462,7 @@ describe('the OpenAPI document and page', () => {
         .sort();
     };
     expect(queryOf('get /v1/pools')).toEqual(['continue', 'limit']);
-    expect(queryOf('post /v1/addresses/{ip}/release')).toEqual(['pool']);
+    expect(queryOf('post /v1/addresses/{ip}/release')).toEqual(['dryRun', 'pool']);
     expect(queryOf('get /v1/audit/addresses/{ip}')).toEqual(['at', 'continue', 'limit', 'seq']);
     expect(queryOf('get /v1/audit/loadbalancers/{namespace}/{name}')).toEqual([
       'at',

@@ -32,6 +32,7 @@ import type {
   QueryName,
   QueryReply,
   QueryRequest,
+  WhatIf,
 } from './types.js';
 
 export const DEFAULT_SERVERS = 'nats://127.0.0.1:4222';
@@ -341,6 +342,14 @@ export class IpamClient {
     return this.query('lb', { namespace, name });
   }
 
+  /**
+   * The load balancers holding an address (of `namespace`, of `pool`), one page: pass the reply's
+   * `continue` back for the next.
+   */
+  loadBalancers(request: QueryRequest<'lbs'> = {}): Promise<QueryReply<'lbs'> | QueryErrorReply> {
+    return this.query('lbs', request);
+  }
+
   /** Every holder of an address, or the holder as of a time or sequence. */
   auditAddress(ip: string, asOf: AsOfRequest = {}): Promise<QueryReply<'auditAddress'> | QueryErrorReply> {
     return this.query('auditAddress', { ip, ...asOf });
@@ -353,6 +362,14 @@ export class IpamClient {
     asOf: AsOfRequest = {},
   ): Promise<QueryReply<'auditLoadBalancer'> | QueryErrorReply> {
     return this.query('auditLoadBalancer', { namespace, name, ...asOf });
+  }
+
+  /**
+   * A dry run: the outcome `body` published on `subject` would get now, and the load balancers a pool
+   * update or delete would affect. Nothing is stored.
+   */
+  whatif<S extends InputSubject>(subject: S, body: InputBody<S>): Promise<WhatIf<S> | QueryErrorReply> {
+    return this.query('whatif', { subject, body }) as Promise<WhatIf<S> | QueryErrorReply>;
   }
 
   /** Stops the waits and reads; closes the connection when the client made it. */

@@ -24,11 +24,14 @@ export { parseServers, redactUrls } from './servers.js';
 export type { ParsedServers, UrlCredentials } from './servers.js';
 export type {
   AddressTimeline,
+  AffectedLoadBalancer,
   AnswerOf,
   AnswerSubject,
   AsOfRequest,
   InputBodies,
   InputBody,
+  LoadBalancerList,
+  LoadBalancersRequest,
   LoadBalancerTimeline,
   Outcome,
   OutcomeBody,
@@ -38,4 +41,5 @@ export type {
   QueryName,
   QueryReply,
   QueryRequest,
+  WhatIf,
 } from './types.js';

@@ -102,16 +102,47 @@ export interface AsOfRequest {
   limit?: number;
 }
 
+/** `ipam.query.lbs`: filters and a page (`limit`, and `continue` from the previous reply). */
+export interface LoadBalancersRequest {
+  namespace?: string;
+  pool?: string;
+  limit?: number;
+  continue?: string;
+}
+
+/** The load balancers holding an address, by "namespace/name"; `continue` while more remain. */
+export interface LoadBalancerList {
+  items: LoadBalancerView[];
+  continue?: string;
+}
+
+/** How a pool update or delete would touch a load balancer's address (ipam.query.whatif's `affected`). */
+export interface AffectedLoadBalancer {
+  loadBalancer: string;
+  ipPool: string;
+  ip: string;
+  effect: 'blocksUpdate' | 'blocksDelete' | 'historyPruned' | 'historyExcluded';
+}
+
+/** `ipam.query.whatif`'s reply: the outcome an input would get now (causationSeq 0), nothing stored. */
+export interface WhatIf<S extends InputSubject = InputSubject> {
+  subject: AnswerSubject<S>;
+  body: OutcomeBody<AnswerSubject<S>>;
+  affected: AffectedLoadBalancer[];
+}
+
 /** Each query: its subject, request and reply. */
 export interface Queries {
   pools: { request: Record<string, never>; reply: { items: IPPoolView[] } };
   pool: { request: { name: string }; reply: IPPoolView };
   lb: { request: { namespace: string; name: string }; reply: LoadBalancerView };
+  lbs: { request: LoadBalancersRequest; reply: LoadBalancerList };
   auditAddress: { request: { ip: string } & AsOfRequest; reply: AddressTimeline };
   auditLoadBalancer: {
     request: { namespace: string; name: string } & AsOfRequest;
     reply: LoadBalancerTimeline;
   };
+  whatif: { request: { subject: InputSubject; body: unknown }; reply: WhatIf };
 }
 export type QueryName = keyof typeof QUERY_SUBJECTS & keyof Queries;
 export type QueryRequest<Q extends QueryName> = Queries[Q]['request'];

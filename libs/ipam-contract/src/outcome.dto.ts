@@ -637,3 +637,61 @@ export class AuditLoadBalancerQueryDto extends AsOfQueryDto {
   @IsString()
   name!: string;
 }
+
+@JSONSchema({ description: 'ipam.query.whatif request: an input as it would be published; nothing is stored' })
+export class WhatIfQueryDto {
+  @IsString()
+  @JSONSchema({ description: 'an input subject, e.g. ipam.pool.updated' })
+  subject!: string;
+
+  @Allow()
+  @JSONSchema({ description: "the input's body (any JSON: a body the service cannot read gets its InvalidEvent)" })
+  body!: unknown;
+}
+
+@JSONSchema({ description: 'a load balancer whose address a pool update or delete would touch, and how' })
+export class AffectedLoadBalancerDto {
+  @IsString()
+  @JSONSchema({ description: '"namespace/name"' })
+  loadBalancer!: string;
+
+  @IsString()
+  ipPool!: string;
+
+  @IsString()
+  ip!: string;
+
+  @IsIn(['blocksUpdate', 'blocksDelete', 'historyPruned', 'historyExcluded'])
+  @JSONSchema({
+    description:
+      'blocksUpdate: it holds an address the update takes away (so the update is rejected); blocksDelete: ' +
+      'it holds an address of the pool (PoolInUse); historyPruned: its allocatedHistory entry goes (the ' +
+      'address leaves the ranges, or the pool is deleted); historyExcluded: its history entry stays but the ' +
+      'address becomes excluded, so it is not given back',
+  })
+  effect!: string;
+}
+
+@JSONSchema({
+  description:
+    'ipam.query.whatif reply: the outcome the input would get now, decided on the state as of the last ' +
+    'answered input, never stored or applied. Its body is the outcome body with causationSeq the sequence ' +
+    'the input would get if published now and causationId null (no input has it).',
+})
+export class WhatIfDto {
+  @IsString()
+  @JSONSchema({ description: 'the outcome subject it would get, e.g. ipam.pool.rejected' })
+  subject!: string;
+
+  @IsObject()
+  @JSONSchema({ description: 'the outcome body it would get (causationId null)' })
+  body!: Record<string, unknown>;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => AffectedLoadBalancerDto)
+  @JSONSchema({
+    description: 'the load balancers a pool update or delete would affect, by pool, name and address; else []',
+  })
+  affected!: AffectedLoadBalancerDto[];
+}

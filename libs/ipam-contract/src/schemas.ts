@@ -10,6 +10,7 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { InputSubject, OutcomeSubject, QuerySubject } from './subjects.js';
 import './input.dto.js';
 import './outcome.dto.js';
+import './query-list.dto.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -84,6 +85,8 @@ export const QUERY_SCHEMAS = {
   'ipam.query.pools': { request: 'PoolsQuery', reply: 'PoolList' },
   'ipam.query.pool': { request: 'PoolQuery', reply: 'PoolView' },
   'ipam.query.lb': { request: 'LoadBalancerQuery', reply: 'LoadBalancerView' },
+  'ipam.query.lbs': { request: 'LoadBalancersQuery', reply: 'LoadBalancerList' },
   'ipam.query.audit.address': { request: 'AuditAddressQuery', reply: 'AddressTimeline' },
   'ipam.query.audit.lb': { request: 'AuditLoadBalancerQuery', reply: 'LoadBalancerTimeline' },
+  'ipam.query.whatif': { request: 'WhatIfQuery', reply: 'WhatIf' },
 } as const satisfies Record<QuerySubject, { request: string; reply: string }>;

@@ -37,9 +37,13 @@ export const QUERY_SUBJECTS = {
   pools: 'ipam.query.pools',
   pool: 'ipam.query.pool',
   lb: 'ipam.query.lb',
+  /** addition: the load balancers holding an address, filtered and in pages (the CLI's `ipam get lbs`) */
+  lbs: 'ipam.query.lbs',
   /** additions: the audit read model over NATS (the CLI's `ipam audit`) */
   auditAddress: 'ipam.query.audit.address',
   auditLoadBalancer: 'ipam.query.audit.lb',
+  /** addition: dry runs, the outcome an input would get now (nothing stored) */
+  whatif: 'ipam.query.whatif',
 } as const;
 
 export type QuerySubject = (typeof QUERY_SUBJECTS)[keyof typeof QUERY_SUBJECTS];

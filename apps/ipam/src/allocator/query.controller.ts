@@ -1,5 +1,5 @@
 /** Queries over NATS request/reply (contract: ipam.query.*), answered from the folded state. */
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AddressSyntaxError,
@@ -17,6 +17,10 @@ import { AuditService } from '../audit/audit.service.js';
 import { parseJsonBody } from '../../../../libs/ipam-contract/src/index.js';
 import { AllocatorService } from './allocator.service.js';
 import { QUERY_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
+import type { LoadBalancerView } from '../../../../libs/ipam-domain/src/index.js';
+import { IPAM_CONFIG } from '../tokens.js';
+import type { IpamEnv } from '../config/ipam.config.js';
+import { whatIf } from './what-if.js';
 
 const MAX_QUERY_BYTES = 4096;
 
@@ -36,7 +40,28 @@ export class QueryController {
   constructor(
     private readonly allocator: AllocatorService,
     private readonly audit: AuditService,
+    @Inject(IPAM_CONFIG) private readonly config: IpamEnv,
   ) {}
+
+  /**
+   * {"subject", "body"} -> {"subject", "body", "affected"}: the outcome the input would get now, decided
+   * on the current state and never stored (causationSeq the sequence it would get if published now,
+   * causationId null). A request may be as large
+   * as an input (IPAM_MAX_BODY_BYTES) and 1 KiB more.
+   */
+  @MessagePattern(QUERY_SUBJECTS.whatif)
+  whatif(@Payload() data: Uint8Array) {
+    const usage = 'send {"subject": "ipam.pool.updated", "body": {...}} (an input as it would be published)';
+    const body = parseJsonBody(data, this.config.IPAM_MAX_BODY_BYTES + 1024);
+    if (!body.ok) return invalid(`${body.reason}; ${usage}`);
+    const subject = field(body.value, 'subject');
+    if (subject === null || !('body' in body.value)) return invalid(`subject and body are required; ${usage}`);
+    const seq = this.allocator.readSeq + 1;
+    const answer = whatIf(this.allocator.state, subject, body.value.body, this.config.IPAM_MAX_BODY_BYTES, seq);
+    if (answer === null) return invalid(`${subject} is not an input subject; ${usage}`);
+    const { event: _event, ...reply } = answer;
+    return reply;
+  }
 
   /**
    * {} -> every pool; {"limit"?: 1-1000, "continue"?: token} -> a page, and `continue` while more remain.
@@ -116,6 +141,49 @@ export class QueryController {
       };
     }
     return view;
+  }
+
+  /**
+   * {"namespace"?, "pool"?, "limit"?: 1-1000, "continue"?} -> {"items": [LoadBalancerView, ...] by
+   * "namespace/name", "continue"?}: the load balancers holding an address (GET /v1/loadbalancers's list).
+   */
+  @MessagePattern(QUERY_SUBJECTS.lbs)
+  lbs(@Payload() data: Uint8Array) {
+    const usage = 'send {"namespace"?: "...", "pool"?: "...", "limit"?: n, "continue"?: "token"}';
+    const body = data.length > 0 ? parseJsonBody(data, MAX_QUERY_BYTES) : { ok: true as const, value: {} };
+    if (!body.ok) return invalid(`${body.reason}; ${usage}`);
+    const { namespace, pool, limit, continue: token } = body.value as Record<string, unknown>;
+    for (const [key, v] of [
+      ['namespace', namespace],
+      ['pool', pool],
+      ['continue', token],
+    ] as const) {
+      if (v !== undefined && (typeof v !== 'string' || v.length === 0))
+        return invalid(`${key} must be a non-empty text; ${usage}`);
+    }
+    if (
+      limit !== undefined &&
+      (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    ) {
+      return invalid(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+    }
+    const state = this.allocator.state;
+    const prefix = typeof namespace === 'string' ? `${namespace}/` : null;
+    const views: LoadBalancerView[] = [];
+    for (const key of state.loadBalancers.keys()) {
+      if (prefix !== null && !key.startsWith(prefix)) continue;
+      const view = loadBalancerView(state, key);
+      if (view === null || (pool !== undefined && view.ipPool !== pool)) continue;
+      views.push(view);
+    }
+    views.sort((a, b) => (a.loadBalancer < b.loadBalancer ? -1 : a.loadBalancer > b.loadBalancer ? 1 : 0));
+    try {
+      const q = { limit: limit as number | undefined, continue: token as string | undefined };
+      return pageByName(views, (v) => v.loadBalancer, q, 'loadbalancers');
+    } catch (e) {
+      if (e instanceof ApiProblem) return invalid(e.detail);
+      throw e;
+    }
   }
 
   /** {"ip", "at"?: RFC 3339, "seq"?: number} -> {"ip", "holders": [...]} */

@@ -32,7 +32,15 @@ import {
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parse as parseYaml } from 'yaml';
-import { poolView, type IpamEvent, type PoolState } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  canonicalSpecKey,
+  IpamError,
+  parsePool,
+  poolView,
+  unknownPoolFields,
+  type IpamEvent,
+  type PoolState,
+} from '../../../../libs/ipam-domain/src/index.js';
 import type { JetStreamServer } from '../../../../libs/nest-jetstream/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { IPPoolDto } from '../../../../libs/ipam-contract/src/index.js';
@@ -55,6 +63,7 @@ import { PublishService } from './publish.service.js';
 import { Guarded } from '../auth/auth.guard.js';
 import { Limiter, yieldToEventLoop } from './limiter.js';
 import { ApiProblem } from './problem.js';
+import { ApiDryRun, dryRunAnswer, isDryRun } from './dry-run.js';
 
 /** The ETag of a pool: its version, quoted. */
 export const etagOf = (pool: PoolState): string => `"${pool.version}"`;
@@ -136,6 +145,29 @@ export class PoolsController {
     return run;
   }
 
+  /**
+   * The pool `name` when `body` gives it the spec it has (canonically: unknown fields dropped, ranges and
+   * scope as the domain reads them), as far as the stream goes now; otherwise (a change, a body the
+   * domain would reject, NATS out of reach) null, and the input is published.
+   */
+  private async unchangedPool(name: string, body: unknown): Promise<PoolState | null> {
+    const current = this.allocator.state.pools.get(name);
+    if (!current) return null;
+    let spec;
+    try {
+      spec = parsePool(body).spec;
+    } catch (e) {
+      if (e instanceof IpamError) return null;
+      throw e;
+    }
+    if (canonicalSpecKey(spec) !== canonicalSpecKey(current.def.spec)) return null;
+    // the state read is the stream's end (no later input of it pending here): else publish, and let
+    // the decider say
+    const last = await this.server.lastSeq().catch(() => null);
+    if (last === null || this.server.position < last) return null;
+    return this.allocator.state.pools.get(name) === current ? current : null;
+  }
+
   /** This instance has read the stream as far as it went when asked (a standby may be a little behind). */
   private async readToEnd(): Promise<void> {
     const last = await this.server.lastSeq().catch(() => null);
@@ -182,6 +214,7 @@ export class PoolsController {
   }
 
   @Put('pools/:name')
+  @ApiDryRun()
   @ApiOperation({
     summary: 'Create or replace a pool (publishes PoolCreated or PoolUpdated and waits for its outcome)',
   })
@@ -209,8 +242,10 @@ export class PoolsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
     @Headers('if-match') ifMatchHeader?: string,
+    @Query('dryRun') dryRunParam?: unknown,
   ) {
     poolNameParam(name);
+    const dryRun = isDryRun(dryRunParam);
     const ifMatch = parseIfMatch(ifMatchHeader);
     let pool: unknown = body;
     if (typeof body === 'string') {
@@ -240,6 +275,23 @@ export class PoolsController {
     return this.serial(name, async () => {
       await this.readToEnd();
       checkIfMatch(ifMatch, name, this.allocator.state.pools.get(name));
+      if (dryRun) {
+        const subject = this.allocator.state.pools.has(name) ? 'ipam.pool.updated' : 'ipam.pool.created';
+        const seq = this.server.position + 1;
+        return dryRunAnswer(res, this.allocator.state, subject, obj, this.config.IPAM_MAX_BODY_BYTES, seq, (after, o) => {
+          const next = after.pools.get(name)!;
+          res.setHeader('ETag', etagOf(next));
+          return { ...poolView(next), ...(o.warnings !== undefined ? { warnings: o.warnings } : {}) };
+        });
+      }
+      // no write without a change: the pool's own spec (in canonical form) publishes nothing
+      const same = await this.unchangedPool(name, obj);
+      if (same) {
+        res.status(200).setHeader('ETag', etagOf(same));
+        // shown on every PUT that drops them, whether or not it changed the pool (as kubectl does)
+        const warnings = unknownPoolFields(obj);
+        return { ...poolView(same), ...(warnings.length > 0 ? { warnings } : {}) };
+      }
       let create = !this.allocator.state.pools.has(name);
       let answer!: { outcome: IpamEvent; seq: number };
       for (let attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
@@ -264,6 +316,7 @@ export class PoolsController {
   }
 
   @Delete('pools/:name')
+  @ApiDryRun()
   @ApiOperation({ summary: 'Delete a pool (publishes PoolDeleted and waits for its outcome)' })
   @ApiAnswer(200, 'PoolAccepted', 'deleted: the ipam.pool.accepted outcome')
   @ApiProblems(
@@ -274,14 +327,25 @@ export class PoolsController {
     503,
     504,
   )
-  async delete(@Param('name') name: string, @Headers('if-match') ifMatchHeader?: string) {
+  async delete(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('if-match') ifMatchHeader?: string,
+    @Query('dryRun') dryRunParam?: unknown,
+  ) {
     poolNameParam(name);
+    const dryRun = isDryRun(dryRunParam);
     const ifMatch = parseIfMatch(ifMatchHeader);
     return this.serial(name, async () => {
-      if (ifMatch !== null) await this.readToEnd();
+      if (ifMatch !== null || dryRun) await this.readToEnd();
       const pool = this.allocator.state.pools.get(name);
       if (!pool && ifMatch === null) throw notFound('UnknownPool', `pool "${name}" does not exist.`);
       checkIfMatch(ifMatch, name, pool);
+      if (dryRun) {
+        const ref = { metadata: { name } };
+        const seq = this.server.position + 1;
+        return dryRunAnswer(res, this.allocator.state, 'ipam.pool.deleted', ref, this.config.IPAM_MAX_BODY_BYTES, seq);
+      }
       const { outcome, seq } = await this.publisher.publishAndWait('ipam.pool.deleted', {
         metadata: { name },
       });
@@ -292,17 +356,26 @@ export class PoolsController {
 
   @Post('addresses/:ip/release')
   @HttpCode(200)
+  @ApiDryRun()
   @ApiOperation({ summary: "Operator's force-release of an address (Harvester's manuallyReleaseIP)" })
   @ApiQuery({ name: 'pool', required: false, description: 'release the address in this pool only' })
   @ApiAnswer(200, 'IPReleased', 'released: the ipam.ip.released outcome')
   @ApiProblems(400, [422, 'rejected: the ipam.ip.rejected outcome, e.g. AddressNotAllocated'], 503, 504)
-  async release(@Param('ip') ip: string, @Query('pool') pool?: string) {
+  async release(
+    @Param('ip') ip: string,
+    @Res({ passthrough: true }) res: Response,
+    @Query('pool') pool?: string,
+    @Query('dryRun') dryRunParam?: unknown,
+  ) {
     const canonical = addressParam(ip);
     if (pool !== undefined) poolNameParam(pool);
-    const { outcome, seq } = await this.publisher.publishAndWait('ipam.ip.releaserequested', {
-      ip: canonical,
-      ...(pool !== undefined ? { ipPool: pool } : {}),
-    });
+    const input = { ip: canonical, ...(pool !== undefined ? { ipPool: pool } : {}) };
+    if (isDryRun(dryRunParam)) {
+      await this.readToEnd();
+      const seq = this.server.position + 1;
+      return dryRunAnswer(res, this.allocator.state, 'ipam.ip.releaserequested', input, this.config.IPAM_MAX_BODY_BYTES, seq);
+    }
+    const { outcome, seq } = await this.publisher.publishAndWait('ipam.ip.releaserequested', input);
     if (outcome.type !== 'IPReleased') throw rejected(outcome, seq);
     return outcome.data;
   }
