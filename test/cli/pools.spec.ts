@@ -312,6 +312,19 @@ describe('ipam request / release', () => {
 });
 
 describe('ipam audit', () => {
+  it('says who requested and who released, from the NATS user each input was published as', async () => {
+    const as = (user: string) => ({ env: { NATS_USER: user, NATS_PASSWORD: 'unused-by-this-server' } });
+    const got = await env.ipam(['request', 'lb', 'team-audit/who', '-o', 'json'], as('alice'));
+    expect(got.code).toBe(0);
+    const { ip, actor } = JSON.parse(got.out) as { ip: string; actor: string };
+    expect(actor).toBe('alice');
+    expect((await env.ipam(['release', 'lb', 'team-audit/who'], as('bob'))).code).toBe(0);
+    const r = await env.ipam(['audit', 'address', ip]);
+    expect(lines(r.out).find((l) => l.startsWith('team-audit/who'))).toMatch(
+      /requested by alice, released by bob$/,
+    );
+  });
+
   it('lists every holder of an address, and the holder as of a sequence', async () => {
     const r = await env.ipam(['audit', 'address', '192.168.200.2']);
     expect(r.code).toBe(0);

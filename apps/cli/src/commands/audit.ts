@@ -65,11 +65,14 @@ function point(p: { seq: number; time: string } | null | undefined): [string, st
   return p ? [p.time, String(p.seq)] : ['-', '-'];
 }
 
+/** What else there is to say of a holding: history, now, forced, and who asked (when inputs said). */
 function holdingNote(h: Holding): string {
   const notes: string[] = [];
   if (h.fromHistory) notes.push('from history');
+  if (h.from.actor !== undefined) notes.push(`requested by ${h.from.actor}`);
   if (h.to === null) notes.push('holds it now');
   else if (h.to.forced) notes.push('force-released');
+  if (h.to?.actor !== undefined) notes.push(`released by ${h.to.actor}`);
   return notes.join(', ');
 }
 
@@ -86,7 +89,15 @@ export function lbEntriesTable(entries: LoadBalancerEntry[]): { headers: string[
     rows: entries.map((e) =>
       e.kind === 'held'
         ? ['held', e.ip, e.ipPool, ...point(e.from), ...point(e.to), holdingNote(e)]
-        : ['rejected', '-', '-', ...point(e.at), '-', '-', `${e.code}: ${e.reason}`],
+        : [
+            'rejected',
+            '-',
+            '-',
+            ...point(e.at),
+            '-',
+            '-',
+            `${e.code}: ${e.reason}${e.at.actor !== undefined ? ` (requested by ${e.at.actor})` : ''}`,
+          ],
     ),
   };
 }
