@@ -119,8 +119,10 @@ export class AuditProjection {
   private readonly byAddress: number[][] = [];
   /** per load balancer id: holding rows (>= 0) and rejection rows (-1 - row), oldest first */
   private readonly byLoadBalancer: number[][] = [];
-  /** per load balancer id: the row of the holding it has open, or -1 */
+  /** per load balancer id: the row of a holding it has open, or -1 */
   private readonly open: number[] = [];
+  /** per load balancer id holding more than one address (dual-stack): its other open rows */
+  private readonly openMore = new Map<number, number[]>();
 
   /**
    * Applies the accepted answer of one input, stored at `seq` at `time` (ms). Only answers the in-order
@@ -133,39 +135,47 @@ export class AuditProjection {
     if (event.type === 'IPAllocated') {
       const d = event.data;
       const lb = this.lbs.id(d.loadBalancer);
-      const openRow = this.openRow(lb);
-      const ip = this.ips.id(d.ip);
-      const pool = this.pools.id(d.ipPool);
-      if (openRow >= 0 && this.hIp.data[openRow] === ip && this.hPool.data[openRow] === pool) return; // repeated request
-      const h = this.holdings++;
-      for (const c of [this.hIp, this.hPool, this.hLb, this.hFlags, this.hFromActor, this.hToActor])
-        c.ensure(h + 1);
-      this.hFrom.ensure(3 * h + 3);
-      this.hTo.ensure(3 * h + 3);
-      this.hIp.data[h] = ip;
-      this.hPool.data[h] = pool;
-      this.hLb.data[h] = lb;
-      this.hFlags.data[h] = d.fromHistory === true ? FROM_HISTORY : 0;
-      this.hFromActor.data[h] = actorId;
-      this.hToActor.data[h] = -1;
-      this.hFrom.data[3 * h] = seq;
-      this.hFrom.data[3 * h + 1] = time;
-      this.hFrom.data[3 * h + 2] = causationSeq;
-      (this.byAddress[ip] ??= []).push(h);
-      (this.byLoadBalancer[lb] ??= []).push(h);
-      this.open[lb] = h;
+      // one open holding per load balancer and address: each address of a dual-stack allocation
+      const addresses = d.addresses ?? [d];
+      const ids = addresses.map((x) => [this.ips.id(x.ip), this.pools.id(x.ipPool)]);
+      if (ids.every(([ip, pool]) => this.openRowOf(lb, ip, pool) >= 0)) return; // repeated request
+      addresses.forEach((x, k) => {
+        const [ip, pool] = ids[k];
+        if (this.openRowOf(lb, ip, pool) >= 0) return;
+        const h = this.holdings++;
+        for (const c of [this.hIp, this.hPool, this.hLb, this.hFlags, this.hFromActor, this.hToActor])
+          c.ensure(h + 1);
+        this.hFrom.ensure(3 * h + 3);
+        this.hTo.ensure(3 * h + 3);
+        this.hIp.data[h] = ip;
+        this.hPool.data[h] = pool;
+        this.hLb.data[h] = lb;
+        this.hFlags.data[h] = x.fromHistory === true ? FROM_HISTORY : 0;
+        this.hFromActor.data[h] = actorId;
+        this.hToActor.data[h] = -1;
+        this.hFrom.data[3 * h] = seq;
+        this.hFrom.data[3 * h + 1] = time;
+        this.hFrom.data[3 * h + 2] = causationSeq;
+        (this.byAddress[ip] ??= []).push(h);
+        (this.byLoadBalancer[lb] ??= []).push(h);
+        this.openRows(lb, h);
+      });
     } else if (event.type === 'IPReleased') {
       const d = event.data;
       const lb = this.lbs.ids.get(d.loadBalancer);
       if (lb === undefined) return;
-      const h = this.openRow(lb);
-      if (h < 0 || this.ips.values[this.hIp.data[h]] !== d.ip) return;
-      this.hFlags.data[h] |= CLOSED | (d.forced === true ? FORCED : 0);
-      this.hToActor.data[h] = actorId;
-      this.hTo.data[3 * h] = seq;
-      this.hTo.data[3 * h + 1] = time;
-      this.hTo.data[3 * h + 2] = causationSeq;
-      this.open[lb] = -1;
+      for (const x of d.addresses ?? [d]) {
+        const ip = this.ips.ids.get(x.ip);
+        const pool = this.pools.ids.get(x.ipPool);
+        const h = ip === undefined || pool === undefined ? -1 : this.openRowOf(lb, ip, pool);
+        if (h < 0) continue;
+        this.hFlags.data[h] |= CLOSED | (d.forced === true ? FORCED : 0);
+        this.hToActor.data[h] = actorId;
+        this.hTo.data[3 * h] = seq;
+        this.hTo.data[3 * h + 1] = time;
+        this.hTo.data[3 * h + 2] = causationSeq;
+        this.closeRow(lb, h);
+      }
     } else {
       const d = event.data;
       const lb = this.lbs.id(d.loadBalancer);
@@ -183,9 +193,32 @@ export class AuditProjection {
     }
   }
 
-  private openRow(lb: number): number {
-    const h = this.open[lb];
-    return h === undefined ? -1 : h;
+  /** The row of the holding of `ip` in `pool` the load balancer has open, or -1. */
+  private openRowOf(lb: number, ip: number, pool: number): number {
+    const is = (h: number | undefined) =>
+      h !== undefined && h >= 0 && this.hIp.data[h] === ip && this.hPool.data[h] === pool;
+    const first = this.open[lb];
+    if (is(first)) return first;
+    return this.openMore.get(lb)?.find(is) ?? -1;
+  }
+
+  /** Row `h` is a holding the load balancer has open. */
+  private openRows(lb: number, h: number): void {
+    const first = this.open[lb];
+    if (first === undefined || first < 0) this.open[lb] = h;
+    else {
+      const more = this.openMore.get(lb);
+      if (more === undefined) this.openMore.set(lb, [h]);
+      else more.push(h);
+    }
+  }
+
+  /** Row `h` is closed: no longer one the load balancer has open. */
+  private closeRow(lb: number, h: number): void {
+    const more = this.openMore.get(lb);
+    if (this.open[lb] === h) this.open[lb] = more?.shift() ?? -1;
+    else if (more !== undefined) more.splice(more.indexOf(h), 1);
+    if (more !== undefined && more.length === 0) this.openMore.delete(lb);
   }
 
   private point(col: Float64Array, row: number, actor: number): Point & { causationSeq: number } {
