@@ -23,6 +23,7 @@ export type Command = (args: string[], io: CliIo) => Promise<number>;
 /** The commands, loaded when used (so that `ipam --help` or `ipam get` do not load the replay machinery). */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./commands/apply.js')).applyCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
   get: async () => (await import('./commands/get.js')).getCommand,
   delete: async () => (await import('./commands/delete.js')).deleteCommand,
   request: async () => (await import('./commands/request.js')).requestCommand,
@@ -40,6 +41,8 @@ directly: the service's queries, and the IPAM stream where every input and outco
 
 Commands:
   apply -f FILE                        create or update IP pools from YAML or JSON
+                                       (--dry-run=server: what would happen, nothing published)
+  diff -f FILE                         how the pools of a file differ from the live ones
   get pools | pool NAME | lbs | lb NAME
                                        show pools, load balancers, or the address one holds
                                        (-o wide|name|json|yaml; lbs: -n NS, -A, --pool POOL)

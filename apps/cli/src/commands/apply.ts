@@ -13,11 +13,12 @@ import { QUERY_SUBJECTS } from '../../../../libs/ipam-contract/src/index.js';
 import { readSource, parseDocuments, SourceObject } from '../documents.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, println, UsageError } from '../io.js';
 import { CliClient, isQueryError, withClient, type Outcome } from '../nats-client.js';
-import { GLOBAL_HELP, noMorePositionals, parseCommand, strs } from '../options.js';
+import { GLOBAL_HELP, noMorePositionals, parseCommand, str, strs } from '../options.js';
+import type { AffectedLoadBalancer } from '../../../../libs/ipam-client/src/index.js';
 
-export const APPLY_USAGE = `Usage: ipam apply -f FILE [-f FILE ...]
+export const APPLY_USAGE = `Usage: ipam apply -f FILE [-f FILE ...] [--dry-run=server]
 
-Creates or updates IP pools from IPPool objects (spec/semantics.md section 1). FILE is YAML (several
+Creates or updates IP pools from IPPool objects (docs/semantics.md section 1). FILE is YAML (several
 documents separated by ---) or JSON (an object, an array, or {"items": [...]}); -f - reads stdin.
 A pool that exists with the identical spec is left unchanged; otherwise PoolCreated or PoolUpdated is
 published and its outcome awaited. Prints one line per pool:
@@ -25,13 +26,19 @@ published and its outcome awaited. Prints one line per pool:
 Fields an IPPool does not have are dropped; each is named in a "Warning: ..." line on stderr before
 its pool's line (docs/semantics.md). Exits 1 if any pool was rejected.
 
+With --dry-run=server nothing is published: the service says what each pool would get now
+(ipam.query.whatif), "(server dry run)" after each line, and for an update or delete of a pool the
+load balancers it would affect, one indented line each: loadbalancer/NS/NAME IP POOL EFFECT.
+
 Options:
   -f, --filename FILE  file to apply (repeatable; - for stdin)
+  --dry-run=MODE       server: ask the service what would happen, publish nothing; none: apply (default)
 ${GLOBAL_HELP}`;
 
-export type ApplyResult =
+export type ApplyResult = (
   | { name: string; result: 'created' | 'updated' | 'unchanged'; seq?: number; warnings?: string[] }
-  | { name: string; result: 'rejected'; code: string; reason: string; seq?: number };
+  | { name: string; result: 'rejected'; code: string; reason: string; seq?: number }
+) & { affected?: AffectedLoadBalancer[] };
 
 const POOL_QUERY = QUERY_SUBJECTS.pool;
 
@@ -77,8 +84,15 @@ function nameOf(value: unknown, where: string): string {
   return typeof n === 'string' && n !== '' ? n : `(${where})`;
 }
 
-/** Applies one object; never throws for a rejection, only for failures talking to NATS. */
-export async function applyPool(client: CliClient, source: SourceObject): Promise<ApplyResult> {
+/**
+ * Applies one object; never throws for a rejection, only for failures talking to NATS. With `dryRun`,
+ * publishes nothing: the service's what-if answers instead (with the load balancers it would affect).
+ */
+export async function applyPool(
+  client: CliClient,
+  source: SourceObject,
+  dryRun = false,
+): Promise<ApplyResult> {
   const { value, where } = source;
   const name = nameOf(value, where);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -124,6 +138,13 @@ export async function applyPool(client: CliClient, source: SourceObject): Promis
       if (!(e instanceof IpamError)) throw e;
     }
   }
+  if (dryRun) {
+    const w = await client.query('whatif', { subject, body });
+    if (isQueryError(w)) throw new CliError(`${QUERY_SUBJECTS.whatif}: ${w.error.code}: ${w.error.reason}`);
+    const r = poolOutcomeResult(local.name, { subject: w.subject, body: w.body } as Outcome, 0);
+    delete r.seq;
+    return w.affected.length > 0 ? { ...r, affected: w.affected } : r;
+  }
   const { seq, outcome } = await client.publishAndWait(subject, body);
   return poolOutcomeResult(local.name, outcome, seq);
 }
@@ -131,13 +152,21 @@ export async function applyPool(client: CliClient, source: SourceObject): Promis
 export async function applyCommand(args: string[], io: CliIo): Promise<number> {
   const p = parseCommand(
     args,
-    { filename: { type: 'string', short: 'f', multiple: true } },
+    { filename: { type: 'string', short: 'f', multiple: true }, 'dry-run': { type: 'string' } },
     io,
     APPLY_USAGE,
     'apply',
   );
   if (!p) return EXIT_OK;
   noMorePositionals(p.positionals, 0, 'apply');
+  const mode = str(p.values, 'dry-run') ?? 'none';
+  if (mode !== 'none' && mode !== 'server')
+    throw new UsageError(
+      `--dry-run must be server or none, not "${mode}" (there is no client dry run)`,
+      'apply',
+    );
+  const dryRun = mode === 'server';
+  const suffix = dryRun ? ' (server dry run)' : '';
   const files = strs(p.values, 'filename');
   if (files.length === 0) throw new UsageError('give the objects with -f FILE (-f - reads stdin)', 'apply');
   if (files.filter((f) => f === '-').length > 1)
@@ -149,14 +178,16 @@ export async function applyCommand(args: string[], io: CliIo): Promise<number> {
   return withClient(p.global, io, async (client) => {
     let rejected = 0;
     for (const o of objects) {
-      const r = await applyPool(client, o);
+      const r = await applyPool(client, o, dryRun);
       if (r.result === 'rejected') {
         rejected++;
-        println(io.stderr, resultLine(r));
+        println(io.stderr, resultLine(r) + suffix);
       } else {
         for (const w of r.warnings ?? []) println(io.stderr, `Warning: ${w}`);
-        println(io.stdout, resultLine(r));
+        println(io.stdout, resultLine(r) + suffix);
       }
+      for (const a of r.affected ?? [])
+        println(io.stdout, `  loadbalancer/${a.loadBalancer} ${a.ip} ${a.ipPool} ${a.effect}`);
     }
     return rejected > 0 ? EXIT_FAILED : EXIT_OK;
   });

@@ -20,8 +20,9 @@ import { orDash, printStructured, printTable } from '../output.js';
 export const REQUEST_USAGE = `Usage: ipam request lb NAMESPACE/NAME [options]
 
 Asks for an address for a load balancer (publishes LBRequested) and prints the allocation:
-NAME POOL IP MASK GATEWAY FROM-HISTORY. A load balancer that already holds an address gets the same
-one again. Exits 1 when the request is rejected (for example NoMatchingPool or PoolExhausted).
+NAME POOL IP MASK GATEWAY FROM-HISTORY, a row per address (two for a dual-stack load balancer), then
+"shared with: NS/NAME, ..." when other load balancers hold its address under its sharing key. A load
+balancer that already holds an address gets the same one again. Exits 1 when the request is rejected (for example NoMatchingPool or PoolExhausted).
 
 Options:
   --pool POOL              take the address from this pool (skips pool selection)
@@ -30,6 +31,10 @@ Options:
                            ${ANNOTATION_PREFIX}, e.g. --annotation network=default/vlan1
                            (network, project, namespace and cluster choose the pool)
   --workload-type vm|cluster   the load balancer's workload type (default vm)
+  --sharing-key KEY        share an address with the load balancers of its namespace under KEY
+                           (spec.sharingKey): a later one gets the address the key holds
+  --ip-family IPv4|IPv6    an address of this family (repeatable, in order of preference: both give
+                           a dual-stack load balancer one address of each; spec.ipFamilies)
   -o, --output FORMAT      json or yaml: the outcome event's body
 ${GLOBAL_HELP}`;
 
@@ -38,6 +43,8 @@ const OPTIONS = {
   ip: { type: 'string' },
   annotation: { type: 'string', multiple: true },
   'workload-type': { type: 'string' },
+  'sharing-key': { type: 'string' },
+  'ip-family': { type: 'string', multiple: true },
   ...OUTPUT_OPTION,
 } as const;
 
@@ -67,7 +74,20 @@ export async function requestCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError(`--workload-type must be vm or cluster, not "${workloadType}"`, 'request');
   }
   const annotations = parseAnnotations(strs(p.values, 'annotation'));
-  const spec: Record<string, string> = {};
+  const spec: Record<string, string | string[]> = {};
+  const sharingKey = str(p.values, 'sharing-key');
+  if (sharingKey !== undefined) {
+    if (sharingKey === '') throw new UsageError('--sharing-key must not be empty', 'request');
+    spec.sharingKey = sharingKey;
+  }
+  const families = strs(p.values, 'ip-family');
+  for (const f of families) {
+    if (f !== 'IPv4' && f !== 'IPv6')
+      throw new UsageError(`--ip-family must be IPv4 or IPv6, not "${f}"`, 'request');
+  }
+  if (new Set(families).size !== families.length)
+    throw new UsageError('--ip-family: give each family once', 'request');
+  if (families.length > 0) spec.ipFamilies = families;
   if (workloadType !== undefined) spec.workloadType = workloadType;
   const pool = str(p.values, 'pool');
   if (pool !== undefined) spec.ipPool = pool;
@@ -87,11 +107,18 @@ export async function requestCommand(args: string[], io: CliIo): Promise<number>
       const a = outcome.body;
       if (format !== 'table') printStructured(io, format, a);
       else {
-        printTable(
-          io.stdout,
-          ['NAME', 'POOL', 'IP', 'MASK', 'GATEWAY', 'FROM-HISTORY'],
-          [[a.loadBalancer, a.ipPool, a.ip, a.mask, orDash(a.gateway), String(a.fromHistory)]],
-        );
+        // a dual-stack load balancer: a row per address; the other holders of a shared address after
+        const rows = (a.addresses ?? [a]).map((x) => [
+          a.loadBalancer,
+          x.ipPool,
+          x.ip,
+          x.mask,
+          orDash(x.gateway),
+          String(x.fromHistory),
+        ]);
+        printTable(io.stdout, ['NAME', 'POOL', 'IP', 'MASK', 'GATEWAY', 'FROM-HISTORY'], rows);
+        if (a.sharedWith && a.sharedWith.length > 0)
+          println(io.stdout, `shared with: ${a.sharedWith.join(', ')}`);
       }
       return EXIT_OK;
     }
