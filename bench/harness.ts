@@ -16,9 +16,14 @@
 
 export const FIGURE_MARKER = '@@bench-figure ';
 
+/**
+ * A bound on a figure: `value`, or with `of`, `value` times the figure named `of` reported by the same
+ * benchmark in the same run (e.g. {op: '<=', value: 2, of: 'rawP99ms'}: at most twice the raw loop's).
+ */
 export interface Target {
   op: '>=' | '<=';
   value: number;
+  of?: string;
 }
 
 export interface Figure {
@@ -27,8 +32,8 @@ export interface Figure {
   value: number;
   /** display unit, e.g. "alloc/s", "bytes", "x" */
   unit: string;
-  /** shown as ✓/✗ next to the value; never fails the run */
-  target?: Target;
+  /** shown as ✓/✗ next to the value (✓ when every one is met); never fails the run */
+  target?: Target | Target[];
   /** a same-run reference figure (shown, never judged) */
   baseline?: boolean;
   /** one line of context for the table */

@@ -8,19 +8,31 @@
  *   -> ack once its PubAck arrives. Publishes are pipelined the same way the service pipelines them;
  *   rawSerialLoopRate is the same loop awaiting each PubAck before the next message (a reference);
  * - ratio = serviceRate / rawLoopRate;
- * - p50ms / p99ms: publish -> outcome seen, at a steady 1,000 requests per second for 5 seconds.
+ * - p50ms / p99ms: publish -> outcome seen, at a steady 1,000 requests per second for 5 seconds;
+ *   rawP99ms: the raw loop's p99 under the same steady load, from the same generator, in the same run
+ *   (target: p99ms <= 2 x rawP99ms);
+ * - httpP50ms / httpP99ms: PUT /v1/loadbalancers/{ns}/{name} -> its 200 answer read to the end, at a
+ *   steady 500 requests per second for 5 seconds over loopback keep-alive connections, after 200
+ *   unmeasured requests that warm the HTTP path up (the NATS path is warm from the throughput phase);
+ *   httpP99Ratio = httpP99ms / p99ms (target <= 3);
+ * - *Stall*Ms: the load generator's own event-loop stalls in each phase (see bench/load-generator.ts),
+ *   so that a latency can be read against the noise of the process that measured it.
  *
- * The service and the raw loop each run in their own child process, as they would in production.
+ * Every steady phase runs through bench/load-generator.ts: latency from each request's own timestamp
+ * (taken just before its publish or http.request) to its outcome's arrival. The service and the raw
+ * loop each run in their own child process, as they would in production.
  */
 import { spawn, ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { jetstream, JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
 import { freePort, startNatsServer } from '../libs/jetstream/src/index.js';
-import { check, fmt, log, median, report } from './harness.js';
+import { check, fmt, log, report } from './harness.js';
+import { describe, Stalls, SteadyLoad, SteadyResult, watchStalls } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -30,6 +42,9 @@ const LOAD = 20_000;
 const POOLS = 4;
 const STEADY_RATE = 1000;
 const STEADY_SECONDS = 5;
+const HTTP_RATE = 500;
+const HTTP_SECONDS = 5;
+const HTTP_WARMUP = 200;
 
 function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -107,51 +122,101 @@ async function setUpPools(nc: NatsConnection, js: JetStreamClient): Promise<void
   sub.unsubscribe();
 }
 
-async function serviceRate(nc: NatsConnection, js: JetStreamClient): Promise<number> {
-  let seen = 0;
-  const sub = nc.subscribe('ipam.ip.allocated', { callback: () => void seen++ });
-  await nc.flush();
-  const t0 = performance.now();
-  await publishPipelined(js, 'ipam.lb.requested', LOAD, 'load');
-  await waitFor(() => seen >= LOAD, 120_000, 'the service to answer the load');
-  const seconds = (performance.now() - t0) / 1000;
-  sub.unsubscribe();
-  return LOAD / seconds;
+interface Rate {
+  rate: number;
+  stalls: Stalls;
 }
 
-async function steadyLatency(nc: NatsConnection, js: JetStreamClient): Promise<{ p50: number; p99: number }> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
+/** `LOAD` requests pipelined to `prefix`.lb.requested; answered per second until the last outcome. */
+async function pipelinedRate(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  prefix: string,
+  tag: string,
+): Promise<Rate> {
+  let seen = 0;
+  const sub = nc.subscribe(`${prefix}.ip.allocated`, { callback: () => void seen++ });
+  await nc.flush();
+  const stalls = watchStalls();
+  const t0 = performance.now();
+  await publishPipelined(js, `${prefix}.lb.requested`, LOAD, tag);
+  await waitFor(() => seen >= LOAD, 120_000, `${prefix} to answer the load`);
+  const seconds = (performance.now() - t0) / 1000;
+  sub.unsubscribe();
+  return { rate: LOAD / seconds, stalls: stalls.stop() };
+}
+
+/**
+ * The steady NATS load, the same for the service (prefix `ipam`) and the raw loop (`RAW`): request i is
+ * LBRequested `steady-i` published with msg id `steady-i`; its outcome names it by causationId (the
+ * service's IPAllocated) or by metadata.name (the raw loop answers with the input's own body).
+ */
+async function steadyLatency(nc: NatsConnection, js: JetStreamClient, prefix: string): Promise<SteadyResult> {
+  const total = STEADY_RATE * STEADY_SECONDS;
+  const load = new SteadyLoad({
+    ratePerSec: STEADY_RATE,
+    count: total,
+    timeoutMs: STEADY_SECONDS * 1000 + 60_000,
+  });
   const decoder = new TextDecoder();
-  const sub = nc.subscribe('ipam.ip.allocated', {
+  const sub = nc.subscribe(`${prefix}.ip.allocated`, {
     callback: (_e, m) => {
-      const id = (JSON.parse(decoder.decode(m.data)) as { causationId?: string }).causationId;
-      const t = id ? sentAt.get(id) : undefined;
-      if (t !== undefined) latencies.push(performance.now() - t);
+      const body = JSON.parse(decoder.decode(m.data)) as {
+        causationId?: string;
+        metadata?: { name?: string };
+      };
+      const id = body.causationId ?? body.metadata?.name;
+      if (id?.startsWith('steady-')) load.arrived(Number(id.slice('steady-'.length)));
     },
   });
   await nc.flush();
-  const total = STEADY_RATE * STEADY_SECONDS;
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    // keep to the schedule: request i goes out at t0 + i ms
-    const due = t0 + (i * 1000) / STEADY_RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  const subject = `${prefix}.lb.requested`;
+  const result = await load.run((i) => {
     const id = `steady-${i}`;
-    sentAt.set(id, performance.now());
-    void js.publish(
-      'ipam.lb.requested',
-      JSON.stringify({ metadata: { namespace: `ns${i % POOLS}`, name: `steady-${i}` } }),
-      {
-        msgID: id,
-      },
-    );
-  }
-  await waitFor(() => latencies.length >= total, 60_000, 'the steady load to be answered');
+    js.publish(subject, JSON.stringify({ metadata: { namespace: `ns${i % POOLS}`, name: id } }), {
+      msgID: id,
+    }).catch((e: Error) => load.failed(i, e.message));
+  });
   sub.unsubscribe();
-  latencies.sort((a, b) => a - b);
-  return { p50: median(latencies), p99: latencies[Math.floor(latencies.length * 0.99)] };
+  return result;
+}
+
+/** HTTP PUT /v1/loadbalancers/{ns}/{name} at a steady rate; the outcome is the 200 answer read to its end. */
+async function httpLatency(port: number, count: number, name: string): Promise<SteadyResult> {
+  // connections kept open and reused; beyond 1024 at once a request waits for one, and that wait counts
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const load = new SteadyLoad({
+    ratePerSec: HTTP_RATE,
+    count,
+    timeoutMs: (count / HTTP_RATE) * 1000 + 60_000,
+  });
+  const body = '{}';
+  try {
+    return await load.run((i) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'PUT',
+          path: `/v1/loadbalancers/ns${i % POOLS}/${name}-${i}`,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+          timeout: 30_000,
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () =>
+            res.statusCode === 200 ? load.arrived(i) : load.failed(i, `HTTP ${res.statusCode}`),
+          );
+        },
+      );
+      req.once('timeout', () => req.destroy(new Error('timeout')));
+      req.once('error', (e) => load.failed(i, e.message));
+      req.end(body);
+    });
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** The raw loop, as a child process script, so it runs like the service does. */
@@ -174,12 +239,29 @@ for await (const m of msgs) {
 }
 `;
 
-async function rawRate(
+interface RawRun extends Rate {
+  /** the steady 1,000/s phase, for the pipelined loop only */
+  steady: SteadyResult | null;
+}
+
+/** Waits until the raw loop's consumer has nothing pending or unacknowledged (a quiet start). */
+async function rawSettled(nc: NatsConnection, stream: string, timeoutMs: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, 'raw');
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > deadline) throw new Error('the raw loop did not settle');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+async function rawRun(
   nc: NatsConnection,
   js: JetStreamClient,
   url: string,
   mode: 'pipelined' | 'serial',
-): Promise<number> {
+): Promise<RawRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ipam-raw-'));
   const script = join(root, `bench-raw-loop-${process.pid}.mjs`);
   writeFileSync(script, RAW_LOOP);
@@ -193,20 +275,45 @@ async function rawRate(
       child.stdout!.once('data', () => res());
       child.once('exit', (code) => rej(new Error(`raw loop exited with ${code}`)));
     });
-    let seen = 0;
-    const sub = nc.subscribe(`${stream}.ip.allocated`, { callback: () => void seen++ });
-    await nc.flush();
-    const t0 = performance.now();
-    await publishPipelined(js, `${stream}.lb.requested`, LOAD, `${stream}-load`);
-    await waitFor(() => seen >= LOAD, 120_000, 'the raw loop to answer the load');
-    const seconds = (performance.now() - t0) / 1000;
-    sub.unsubscribe();
-    return LOAD / seconds;
+    const { rate, stalls } = await pipelinedRate(nc, js, stream, `${stream}-load`);
+    let steady: SteadyResult | null = null;
+    if (mode === 'pipelined') {
+      await rawSettled(nc, stream, 60_000); // steady state: nothing left over from the previous phase
+      log(`raw loop: steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+      steady = await steadyLatency(nc, js, stream);
+    }
+    return { rate, stalls, steady };
   } finally {
     child.kill('SIGKILL');
     rmSync(script, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ms = (v: number) => Number(v.toFixed(2));
+
+/** The generator's stalls in a phase, as two figures. */
+function reportStalls(prefix: string, stalls: Stalls, phase: string): void {
+  report({
+    name: `${prefix}P99Ms`,
+    value: ms(stalls.p99Ms),
+    unit: 'ms',
+    note: `load generator's event-loop stall p99, ${phase}`,
+  });
+  report({
+    name: `${prefix}MaxMs`,
+    value: ms(stalls.maxMs),
+    unit: 'ms',
+    note: `load generator's event-loop stall max, ${phase}`,
+  });
+}
+
+/** The steady phase's results must be (nearly) complete to mean anything. */
+function checkSteady(r: SteadyResult, rate: number, what: string): void {
+  check(
+    r.answered >= r.sent * 0.99 && r.sent > 0,
+    `${what}: only ${r.answered} of ${r.sent} answered (${describe(r, rate)})`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -226,26 +333,37 @@ async function main(): Promise<void> {
     await setUpPools(nc, js);
 
     log(`raw loop (pipelined): ${fmt(LOAD)} requests`);
-    const raw = await rawRate(nc, js, server.url, 'pipelined');
+    const raw = await rawRun(nc, js, server.url, 'pipelined');
     log(`raw loop (serial): ${fmt(LOAD)} requests`);
-    const rawSerial = await rawRate(nc, js, server.url, 'serial');
+    const rawSerial = await rawRun(nc, js, server.url, 'serial');
     log(`service: ${fmt(LOAD)} requests over ${POOLS} pools`);
-    const rate = await serviceRate(nc, js);
+    const svc = await pipelinedRate(nc, js, 'ipam', 'load');
     await caughtUp(httpPort, 120_000); // steady state: nothing left over from the previous phase
-    log(`steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
-    const { p50, p99 } = await steadyLatency(nc, js);
-    check(rate > 0 && raw > 0, 'rates must be positive');
+    log(`service: steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+    const steady = await steadyLatency(nc, js, 'ipam');
+    await caughtUp(httpPort, 120_000);
+    log(`HTTP: ${HTTP_WARMUP} warm-up requests, then steady ${HTTP_RATE}/s for ${HTTP_SECONDS} s`);
+    await httpLatency(httpPort, HTTP_WARMUP, 'warm');
+    await caughtUp(httpPort, 120_000);
+    const http = await httpLatency(httpPort, HTTP_RATE * HTTP_SECONDS, 'http');
+    const rate = svc.rate;
+    const rawSteady = raw.steady!;
+    check(rate > 0 && raw.rate > 0, 'rates must be positive');
+    checkSteady(steady, STEADY_RATE, 'service steady');
+    checkSteady(rawSteady, STEADY_RATE, 'raw loop steady');
+    checkSteady(http, HTTP_RATE, 'HTTP steady');
 
     report({
       name: 'rawLoopRate',
-      value: Math.round(raw),
+      value: Math.round(raw.rate),
       unit: 'msg/s',
       baseline: true,
       note: 'consume -> publish (pipelined PubAcks) -> ack, no logic',
     });
+    reportStalls('rawLoopRateStall', raw.stalls, 'rawLoopRate');
     report({
       name: 'rawSerialLoopRate',
-      value: Math.round(rawSerial),
+      value: Math.round(rawSerial.rate),
       unit: 'msg/s',
       baseline: true,
       note: 'the same, awaiting each PubAck',
@@ -256,26 +374,59 @@ async function main(): Promise<void> {
       unit: 'req/s',
       note: `${fmt(LOAD)} LBRequested pipelined over ${POOLS} pools`,
     });
+    reportStalls('serviceRateStall', svc.stalls, 'serviceRate');
     report({
       name: 'ratio',
-      value: Number((rate / raw).toFixed(3)),
+      value: Number((rate / raw.rate).toFixed(3)),
       unit: 'x',
-      target: { op: '>=', value: 0.6 },
+      target: { op: '>=', value: 1.0 },
       note: 'serviceRate / rawLoopRate',
     });
     report({
+      name: 'rawP99ms',
+      value: ms(rawSteady.p99),
+      unit: 'ms',
+      baseline: true,
+      note: `raw loop, publish -> outcome, p50 ${rawSteady.p50.toFixed(2)} ms; ${describe(rawSteady, STEADY_RATE)}`,
+    });
+    reportStalls('rawLoadStall', rawSteady.stalls, `raw loop at ${STEADY_RATE}/s`);
+    report({
       name: 'p50ms',
-      value: Number(p50.toFixed(2)),
+      value: ms(steady.p50),
       unit: 'ms',
       note: `publish -> outcome at ${STEADY_RATE}/s`,
     });
     report({
       name: 'p99ms',
-      value: Number(p99.toFixed(2)),
+      value: ms(steady.p99),
       unit: 'ms',
-      target: { op: '<=', value: 20 },
-      note: `publish -> outcome at ${STEADY_RATE}/s`,
+      target: [
+        { op: '<=', value: 2, of: 'rawP99ms' },
+        { op: '<=', value: 10 },
+      ],
+      note: `publish -> outcome (<= 10 in a quiet run); max ${steady.max.toFixed(1)} ms; ${describe(steady, STEADY_RATE)}`,
     });
+    reportStalls('loadStall', steady.stalls, `service at ${STEADY_RATE}/s`);
+    report({
+      name: 'httpP50ms',
+      value: ms(http.p50),
+      unit: 'ms',
+      note: `PUT /v1/loadbalancers/{ns}/{name} -> 200 at ${HTTP_RATE}/s`,
+    });
+    report({
+      name: 'httpP99ms',
+      value: ms(http.p99),
+      unit: 'ms',
+      target: { op: '<=', value: 3, of: 'p99ms' },
+      note: `max ${http.max.toFixed(1)} ms; ${describe(http, HTTP_RATE)}`,
+    });
+    report({
+      name: 'httpP99Ratio',
+      value: Number((http.p99 / steady.p99).toFixed(3)),
+      unit: 'x',
+      note: 'httpP99ms / p99ms (target <= 3, judged on httpP99ms)',
+    });
+    reportStalls('httpLoadStall', http.stalls, `HTTP at ${HTTP_RATE}/s`);
   } finally {
     service?.kill('SIGTERM');
     await nc.close();

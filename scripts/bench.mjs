@@ -99,6 +99,12 @@ const selected = wanted.length > 0 ? available.filter((n) => wanted.includes(n))
 // ---------------------------------------------------------------------------------------------------
 // running one benchmark
 
+/** A figure's targets as a list (a figure has none, one, or a list of them). */
+function targetsOf(f) {
+  if (f.target === undefined) return [];
+  return Array.isArray(f.target) ? f.target : [f.target];
+}
+
 /** Validates one figure line; returns an error text or null. */
 function invalidFigure(f) {
   if (typeof f !== 'object' || f === null) return 'not an object';
@@ -106,14 +112,16 @@ function invalidFigure(f) {
   if (typeof f.value !== 'number' || !Number.isFinite(f.value))
     return `value of ${f.name} is not a finite number`;
   if (f.target !== undefined) {
-    const t = f.target;
-    if (
-      typeof t !== 'object' ||
-      t === null ||
-      (t.op !== '>=' && t.op !== '<=') ||
-      typeof t.value !== 'number'
-    ) {
-      return `target of ${f.name} must be {op: ">=" | "<=", value: number}`;
+    for (const t of targetsOf(f)) {
+      if (
+        typeof t !== 'object' ||
+        t === null ||
+        (t.op !== '>=' && t.op !== '<=') ||
+        typeof t.value !== 'number' ||
+        (t.of !== undefined && typeof t.of !== 'string')
+      ) {
+        return `target of ${f.name} must be {op: ">=" | "<=", value: number, of?: figureName} or a list of them`;
+      }
     }
   }
   return null;
@@ -191,10 +199,40 @@ function formatValue(v) {
   return v.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
-function verdict(f) {
-  if (!f.target) return f.baseline ? 'ref' : '';
-  const ok = f.target.op === '>=' ? f.value >= f.target.value : f.value <= f.target.value;
-  return ok ? '✓' : '✗';
+/**
+ * The bound of a target: its value, or with `of` its value times the figure of that name in the same
+ * benchmark's results (`figures`); NaN when that figure is missing.
+ */
+function boundOf(t, figures) {
+  if (t.of === undefined) return t.value;
+  const other = figures.find((g) => g.name === t.of);
+  return other ? t.value * other.value : Number.NaN;
+}
+
+/** ✓ every target met, ✗ one missed, ? one whose reference figure is missing. */
+function verdict(f, figures) {
+  const targets = targetsOf(f);
+  if (targets.length === 0) return f.baseline ? 'ref' : '';
+  let result = '✓';
+  for (const t of targets) {
+    const bound = boundOf(t, figures);
+    if (Number.isNaN(bound)) {
+      if (result === '✓') result = '?';
+      continue;
+    }
+    if (!(t.op === '>=' ? f.value >= bound : f.value <= bound)) result = '✗';
+  }
+  return result;
+}
+
+function formatTargets(f, figures) {
+  return targetsOf(f)
+    .map((t) =>
+      t.of === undefined
+        ? `${t.op} ${formatValue(t.value)}`
+        : `${t.op} ${formatValue(t.value)} x ${t.of} (${formatValue(boundOf(t, figures))})`,
+    )
+    .join(', ');
 }
 
 function printTable(result) {
@@ -203,8 +241,8 @@ function printTable(result) {
     f.name,
     formatValue(f.value),
     f.unit ?? '',
-    f.target ? `${f.target.op} ${formatValue(f.target.value)}` : f.baseline ? '(baseline)' : '',
-    verdict(f),
+    f.target ? formatTargets(f, result.figures) : f.baseline ? '(baseline)' : '',
+    verdict(f, result.figures),
     f.note ?? '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -241,8 +279,8 @@ for (const name of selected) {
   printTable(result);
 }
 
-const judged = results.flatMap((r) => r.figures.filter((f) => f.target));
-const met = judged.filter((f) => verdict(f) === '✓').length;
+const judged = results.flatMap((r) => r.figures.filter((f) => f.target).map((f) => verdict(f, r.figures)));
+const met = judged.filter((v) => v === '✓').length;
 const failed = results.filter((r) => r.problems.length > 0);
 process.stdout.write(
   `\nbench: targets met ${met}/${judged.length}; ${failed.length === 0 ? 'all benchmarks ran' : `FAILED: ${failed.map((r) => r.name).join(', ')}`}; load average now ${load()}\n`,
