@@ -6,17 +6,21 @@
  *
  * What is kept, per the layout of pool.state.ts:
  * - pools in creation order (selection walks them in that order): name, canonical spec (the definition
- *   is parsed again from it), version, counts, the last address allocated, the free intervals per range
- *   and every used slot of each range's table (holder, history entry and its sequence);
- * - load-balancer records in map order, each with its reference count, its holding (pool, range,
- *   offset), the addresses it holds beyond the first (dual-stack), its sharing group and its *live*
- *   history references in order (stale ones are skipped by every reader and dropped by the fold; their
- *   order breaks ties between entries of one sequence, so it is kept);
+ *   is parsed again from it), version, counts, the last address allocated and the free intervals per
+ *   range;
+ * - load-balancer records in map order, column by column: key, reference count, sharing group, holding
+ *   (pool, range, offset), the addresses held beyond the first (dual-stack) and the *live* history
+ *   references in order with their sequences (stale ones are skipped by every reader and dropped by the
+ *   fold; their order breaks ties between entries of one sequence, so it is kept);
  * - sharing groups in map order with their holders oldest first.
  *
+ * The address tables are written back from the records: every used slot holds a record's address (the
+ * first holder's, for a sharing group) or is one of its live history entries. What a slot held before
+ * and nobody reads (the sequence left on a slot since taken again, empty pages) is not kept, nor are
+ * caches (the last page found, the spare records, the number form of lastAllocated).
+ *
  * Offsets are numbers while exact (below 2^53), else decimal text; addresses are decimal text. Records
- * and pools are named by their index in the lists. Internal caches (the last page found, the spare
- * records, the number form of lastAllocated) are not state and are not kept.
+ * and pools are named by their index in the lists.
  */
 import { definitionFromSpec, type PoolSpec } from './pool-spec.js';
 import { AddressTable } from './address-table.js';
@@ -38,8 +42,6 @@ export const SNAPSHOT_FORMAT = 1;
 
 /** An offset from a range's start: a number while exact, else decimal text. */
 export type SnapshotOffset = number | string;
-/** [pool index, range index, offset] */
-export type SnapshotRef = [number, number, SnapshotOffset];
 
 export interface PoolSnapshot {
   name: string;
@@ -51,29 +53,24 @@ export interface PoolSnapshot {
   lastAllocated: string | null;
   /** per range: the free intervals as offsets, flat (start0, end0, start1, end1, ...) */
   free: SnapshotOffset[][];
-  /** per range: every used slot of its table, in address order */
-  tables: TableSnapshot[];
 }
 
-/** Used slots of one range's table as parallel arrays (record indexes, -1 for none). */
-export interface TableSnapshot {
-  offset: SnapshotOffset[];
-  holder: number[];
-  history: number[];
-  seq: number[];
-}
-
-export interface RecordSnapshot {
-  key: string;
-  refs: number;
-  /** the (first) address it holds, or null */
-  hold: SnapshotRef | null;
-  /** the addresses it holds beyond the first, or null */
-  more: SnapshotRef[] | null;
+/**
+ * The load-balancer records, column by column (index i is one record, in map order). The address
+ * tables are not stored: every used slot is a record's holding (the first holder of a sharing group)
+ * or one of its live history entries, and is written back from them.
+ */
+export interface RecordsSnapshot {
+  key: string[];
+  refs: number[];
   /** index of its sharing group, or -1 */
-  share: number;
-  /** its live history references, in order */
-  history: SnapshotRef[];
+  share: number[];
+  /** its (first) address: pool index (-1: none), range index, offset; three entries per record */
+  hold: SnapshotOffset[];
+  /** records holding more addresses (dual-stack): [record, pool, range, offset, pool, range, offset, ...] */
+  more: SnapshotOffset[][];
+  /** records with live history entries, in their order: [record, pool, range, offset, seq, ...] */
+  history: SnapshotOffset[][];
 }
 
 export interface ShareSnapshot {
@@ -87,7 +84,7 @@ export interface StateSnapshot {
   format: number;
   held: number;
   pools: PoolSnapshot[];
-  records: RecordSnapshot[];
+  records: RecordsSnapshot;
   shares: ShareSnapshot[];
 }
 
@@ -105,8 +102,13 @@ function offsetOut(o: bigint | number): SnapshotOffset {
   return o < EXACT ? Number(o) : o.toString();
 }
 
-function offsetIn(o: SnapshotOffset): bigint {
-  return typeof o === 'number' ? BigInt(o) : BigInt(o);
+/** An offset as the tables take it (offsetValue): numbers stay numbers, text becomes the bigint. */
+function offsetIn(o: SnapshotOffset): bigint | number {
+  return typeof o === 'number' ? o : offsetValue(BigInt(o));
+}
+
+function bigOffset(o: SnapshotOffset): bigint {
+  return BigInt(o);
 }
 
 /** Plain data of the whole state (see the module comment). Synchronous and read-only. */
@@ -114,24 +116,54 @@ export function exportState(state: IpamState): StateSnapshot {
   const poolIndex = new Map<PoolState, number>();
   const pools = [...state.pools.values()];
   pools.forEach((p, i) => poolIndex.set(p, i));
-  const recordIndex = new Map<LoadBalancerRecord, number>();
-  const recs = [...state.loadBalancers.values()];
-  recs.forEach((r, i) => recordIndex.set(r, i));
   const shareIndex = new Map<ShareGroup, number>();
   const groups = [...state.shares.values()];
   groups.forEach((g, i) => shareIndex.set(g, i));
+  const recordIndex = new Map<LoadBalancerRecord, number>();
 
-  const indexOf = (rec: LoadBalancerRecord | null): number => {
-    if (rec === null) return -1;
-    const i = recordIndex.get(rec);
-    if (i === undefined) throw new SnapshotError(`a table names ${rec.key}, which the state does not list`);
-    return i;
-  };
-  const ref = (pool: PoolState, range: number, offset: bigint | number): SnapshotRef => {
+  const poolOf = (pool: PoolState): number => {
     const i = poolIndex.get(pool);
     if (i === undefined) throw new SnapshotError(`a reference names pool ${pool.def.name}, which is gone`);
-    return [i, range, offsetOut(offset)];
+    return i;
   };
+
+  // columns allocated at their size at once: growing them would copy (and wake the collector) often
+  const n = state.loadBalancers.size;
+  const key = new Array<string>(n);
+  const refs = new Array<number>(n);
+  const share = new Array<number>(n);
+  const hold = new Array<SnapshotOffset>(3 * n);
+  const records: RecordsSnapshot = { key, refs, share, hold, more: [], history: [] };
+  let i = 0;
+  for (const rec of state.loadBalancers.values()) {
+    if (rec.share !== null) recordIndex.set(rec, i); // only sharing groups name records by index
+    key[i] = rec.key;
+    refs[i] = rec.refs;
+    share[i] = rec.share === null ? -1 : (shareIndex.get(rec.share) ?? -1);
+    if (rec.pool === null) {
+      hold[3 * i] = -1;
+      hold[3 * i + 1] = 0;
+      hold[3 * i + 2] = 0;
+    } else {
+      hold[3 * i] = poolOf(rec.pool);
+      hold[3 * i + 1] = rec.range;
+      hold[3 * i + 2] = offsetOut(rec.offset);
+    }
+    if (rec.more !== null) {
+      const row: SnapshotOffset[] = [i];
+      for (const m of rec.more) row.push(poolOf(m.pool), m.range, offsetOut(m.offset));
+      records.more.push(row);
+    }
+    if (rec.history !== null && rec.history.length > 0) {
+      const row: SnapshotOffset[] = [i];
+      for (const h of rec.history) {
+        if (!liveRef(state, rec, h)) continue;
+        row.push(poolOf(h.pool), h.range, offsetOut(h.offset), h.table.historySeq(h.offset));
+      }
+      if (row.length > 1) records.history.push(row);
+    }
+    i++;
+  }
 
   const poolsOut: PoolSnapshot[] = pools.map((p) => {
     const last = lastAllocatedOf(p);
@@ -148,37 +180,18 @@ export function exportState(state: IpamState): StateSnapshot {
         for (const [a, b] of set.intervals()) flat.push(offsetOut(a - start), offsetOut(b - start));
         return flat;
       }),
-      tables: p.tables.map((table) => {
-        const t: TableSnapshot = { offset: [], holder: [], history: [], seq: [] };
-        for (const e of table.entries()) {
-          t.offset.push(offsetOut(e.offset));
-          t.holder.push(indexOf(e.holder));
-          t.history.push(indexOf(e.history));
-          t.seq.push(e.seq);
-        }
-        return t;
-      }),
-    };
-  });
-
-  const records: RecordSnapshot[] = recs.map((rec) => {
-    const history: SnapshotRef[] = [];
-    for (const h of rec.history ?? [])
-      if (liveRef(state, rec, h)) history.push(ref(h.pool, h.range, h.offset));
-    return {
-      key: rec.key,
-      refs: rec.refs,
-      hold: rec.pool === null ? null : ref(rec.pool, rec.range, rec.offset),
-      more: rec.more === null ? null : rec.more.map((m) => ref(m.pool, m.range, m.offset)),
-      share: rec.share === null ? -1 : (shareIndex.get(rec.share) ?? -1),
-      history,
     };
   });
 
   const shares: ShareSnapshot[] = groups.map((g) => ({
     id: g.id,
     sharingKey: g.sharingKey,
-    holders: g.holders.map((h) => indexOf(h)),
+    holders: g.holders.map((h) => {
+      const k = recordIndex.get(h);
+      if (k === undefined)
+        throw new SnapshotError(`sharing group ${g.id} names ${h.key}, which the state does not list`);
+      return k;
+    }),
   }));
 
   return { format: SNAPSHOT_FORMAT, held: state.held, pools: poolsOut, records, shares };
@@ -207,10 +220,8 @@ export function importState(snapshot: StateSnapshot): IpamState {
   const pools: PoolState[] = snapshot.pools.map((p) => {
     const def = definitionFromSpec(p.name, p.spec);
     if (def === null) throw new SnapshotError(`pool ${p.name}: its spec does not parse`);
-    if (p.free.length !== def.ranges.length || p.tables.length !== def.ranges.length)
-      throw new SnapshotError(
-        `pool ${p.name}: ${def.ranges.length} ranges, not as many free sets and tables`,
-      );
+    if (p.free.length !== def.ranges.length)
+      throw new SnapshotError(`pool ${p.name}: ${def.ranges.length} ranges, ${p.free.length} free sets`);
     const pool: PoolState = {
       def,
       version: p.version,
@@ -218,7 +229,7 @@ export function importState(snapshot: StateSnapshot): IpamState {
         const set = new IntervalSet(r.start, r.end - r.start + 1n);
         const flat = p.free[i];
         for (let k = 0; k + 1 < flat.length; k += 2)
-          set.addRange(r.start + offsetIn(flat[k]), r.start + offsetIn(flat[k + 1]));
+          set.addRange(r.start + bigOffset(flat[k]), r.start + bigOffset(flat[k + 1]));
         return set;
       }),
       tables: def.ranges.map((r) => new AddressTable<LoadBalancerRecord>(r.end - r.start + 1n)),
@@ -231,81 +242,85 @@ export function importState(snapshot: StateSnapshot): IpamState {
     state.pools.set(p.name, pool);
     return pool;
   });
+  const poolAt = (i: SnapshotOffset): PoolState => {
+    const pool = pools[i as number];
+    if (pool === undefined) throw new SnapshotError(`no pool ${String(i)}`);
+    return pool;
+  };
 
-  const recs: LoadBalancerRecord[] = snapshot.records.map((r) => {
+  const r = snapshot.records;
+  const n = r.key.length;
+  if (r.refs.length !== n || r.share.length !== n || r.hold.length !== 3 * n)
+    throw new SnapshotError('the record columns differ in length');
+  const recs: LoadBalancerRecord[] = new Array<LoadBalancerRecord>(n);
+  for (let i = 0; i < n; i++) {
     const rec: LoadBalancerRecord = {
-      key: r.key,
+      key: r.key[i],
       pool: null,
       range: -1,
       offset: 0,
       history: null,
-      refs: r.refs,
+      refs: r.refs[i],
       more: null,
       share: null,
     };
-    state.loadBalancers.set(r.key, rec);
-    return rec;
-  });
-  const recAt = (i: number): LoadBalancerRecord => {
-    const rec = recs[i];
-    if (rec === undefined) throw new SnapshotError(`no record ${i}`);
+    const p = r.hold[3 * i] as number;
+    if (p >= 0) {
+      rec.pool = poolAt(p);
+      rec.range = r.hold[3 * i + 1] as number;
+      rec.offset = offsetIn(r.hold[3 * i + 2]);
+    }
+    recs[i] = rec;
+    state.loadBalancers.set(rec.key, rec);
+  }
+  const recAt = (i: SnapshotOffset): LoadBalancerRecord => {
+    const rec = recs[i as number];
+    if (rec === undefined) throw new SnapshotError(`no record ${String(i)}`);
     return rec;
   };
-  const poolAt = (i: number): PoolState => {
-    const pool = pools[i];
-    if (pool === undefined) throw new SnapshotError(`no pool ${i}`);
-    return pool;
-  };
-  const addressRef = ([p, range, o]: SnapshotRef): AddressRef => ({
-    pool: poolAt(p),
-    range,
-    offset: offsetValue(offsetIn(o)),
-  });
-
-  snapshot.pools.forEach((p, pi) => {
-    const pool = pools[pi];
-    p.tables.forEach((t, r) => {
-      const table = pool.tables[r];
-      for (let k = 0; k < t.offset.length; k++) {
-        const offset = offsetValue(offsetIn(t.offset[k]));
-        // history first: hold() erases it, and a slot names at most one of each
-        if (t.history[k] >= 0) table.setHistory(offset, recAt(t.history[k]), t.seq[k]);
-        else if (t.seq[k] !== 0) table.setHistory(offset, null as unknown as LoadBalancerRecord, t.seq[k]);
-        if (t.holder[k] >= 0) {
-          const keep = table.history(offset);
-          table.hold(offset, recAt(t.holder[k]));
-          if (keep !== null) table.setHistory(offset, keep, t.seq[k]);
-        }
-      }
-    });
-  });
-
+  for (const row of r.more) {
+    const rec = recAt(row[0]);
+    const more: AddressRef[] = [];
+    for (let k = 1; k + 2 < row.length; k += 3)
+      more.push({ pool: poolAt(row[k]), range: row[k + 1] as number, offset: offsetIn(row[k + 2]) });
+    rec.more = more;
+  }
   const groups: ShareGroup[] = snapshot.shares.map((g) => {
     const group: ShareGroup = { id: g.id, sharingKey: g.sharingKey, holders: g.holders.map(recAt) };
     state.shares.set(g.id, group);
     return group;
   });
-
-  snapshot.records.forEach((r, i) => {
-    const rec = recs[i];
-    if (r.hold !== null) {
-      const at = addressRef(r.hold);
-      rec.pool = at.pool;
-      rec.range = at.range;
-      rec.offset = at.offset;
+  for (let i = 0; i < n; i++) {
+    const k = r.share[i];
+    if (k < 0) continue;
+    const group = groups[k];
+    if (group === undefined) throw new SnapshotError(`record ${r.key[i]}: no sharing group ${k}`);
+    recs[i].share = group;
+  }
+  // the tables: history entries first (a holding erases the entry of its slot), then the holdings
+  for (const row of r.history) {
+    const rec = recAt(row[0]);
+    const list: HistoryRef[] = [];
+    for (let k = 1; k + 3 < row.length; k += 4) {
+      const pool = poolAt(row[k]);
+      const range = row[k + 1] as number;
+      const offset = offsetIn(row[k + 2]);
+      const table = pool.tables[range];
+      if (table === undefined)
+        throw new SnapshotError(`record ${rec.key}: no range ${range} in ${pool.def.name}`);
+      table.setHistory(offset, rec, row[k + 3] as number);
+      list.push({ pool, range, table, offset });
     }
-    if (r.more !== null) rec.more = r.more.map(addressRef);
-    if (r.share >= 0) {
-      const group = groups[r.share];
-      if (group === undefined) throw new SnapshotError(`record ${r.key}: no sharing group ${r.share}`);
-      rec.share = group;
-    }
-    if (r.history.length > 0) {
-      rec.history = r.history.map((h): HistoryRef => {
-        const at = addressRef(h);
-        return { pool: at.pool, range: at.range, table: at.pool.tables[at.range], offset: at.offset };
-      });
-    }
-  });
+    rec.history = list;
+  }
+  for (const rec of recs) {
+    if (rec.pool === null) continue;
+    // a sharing group's later holders point at the first one's addresses; the tables name the first
+    if (rec.share !== null && rec.share.holders[0] !== rec) continue;
+    const table = rec.pool.tables[rec.range];
+    if (table === undefined) throw new SnapshotError(`record ${rec.key}: no range ${rec.range}`);
+    table.hold(rec.offset, rec);
+    if (rec.more !== null) for (const m of rec.more) m.pool.tables[m.range].hold(m.offset, rec);
+  }
   return state;
 }
