@@ -339,7 +339,8 @@ test("a pool's page shows its address map, allocations and the pool as of a sequ
     await allocations.getByRole('link', { name: '10.80.0.2' }).click();
     await page.getByRole('heading', { name: 'Address 10.80.0.2' }).waitFor();
     const rows = page.locator('table.timeline-table tbody tr');
-    await expect(rows.count()).resolves.toBe(2);
+    // the timeline is asked for once the page shows: its rows come a moment after the heading
+    await waitFor('the two holders of 10.80.0.2', async () => (await rows.count()) === 2);
     const notes = await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[0].textContent?.trim(), tr.children[4].textContent?.trim()]));
     expect(notes).toEqual([
       ['team-audit/web', 'fresh, released'],

@@ -37,6 +37,7 @@ export function usage(pool: IPPoolView): { allocated: bigint; total: bigint } {
 }
 
 export function statusText(pool: IPPoolView): string {
+  if (pool.spec.autoAssign === false) return 'Disabled';
   const { allocated, total } = usage(pool);
   if (total === 0n) return 'Empty';
   return allocated >= total ? 'Full' : 'Active';

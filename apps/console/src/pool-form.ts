@@ -10,6 +10,8 @@ export interface RangeRow {
   rangeStart: string;
   rangeEnd: string;
   gateway: string;
+  /** spec.ranges[].exclude as typed: addresses, a-b runs and CIDRs, separated by commas or spaces */
+  exclude: string;
 }
 
 export interface ScopeRow {
@@ -27,15 +29,26 @@ export interface PoolForm {
   /** the global pool: scope project, namespace and guest cluster all "*" */
   global: boolean;
   scope: ScopeRow[];
+  /** spec.autoAssign: false, a disabled pool (selection never picks it) */
+  autoAssign: boolean;
 }
 
 export const API_VERSION = 'loadbalancer.harvesterhci.io/v1beta1';
 
-export const emptyRange = (): RangeRow => ({ subnet: '', rangeStart: '', rangeEnd: '', gateway: '' });
+export const emptyRange = (): RangeRow => ({ subnet: '', rangeStart: '', rangeEnd: '', gateway: '', exclude: '' });
 export const emptyScope = (): ScopeRow => ({ project: '', namespace: '', guestCluster: '' });
 
 export function emptyForm(): PoolForm {
-  return { name: '', description: '', ranges: [emptyRange()], priority: '0', network: '', global: false, scope: [emptyScope()] };
+  return {
+    name: '',
+    description: '',
+    ranges: [emptyRange()],
+    priority: '0',
+    network: '',
+    global: false,
+    scope: [emptyScope()],
+    autoAssign: true,
+  };
 }
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -52,6 +65,7 @@ export function formOf(pool: unknown): PoolForm {
     rangeStart: text(r.rangeStart),
     rangeEnd: text(r.rangeEnd),
     gateway: text(r.gateway),
+    exclude: Array.isArray(r.exclude) ? r.exclude.map(text).join(', ') : text(r.exclude),
   }));
   const rawScope = selector.scope === undefined || selector.scope === null ? [] : Array.isArray(selector.scope) ? selector.scope : [selector.scope];
   const scope = rawScope.filter(isObject).map((t) => ({
@@ -68,18 +82,21 @@ export function formOf(pool: unknown): PoolForm {
     network: text(selector.network),
     global,
     scope: global ? [emptyScope()] : scope.length > 0 ? scope : [emptyScope()],
+    autoAssign: spec.autoAssign !== false,
   };
 }
 
 /** The IPPool object of the form (blank fields left out, as the doc writes them). */
 export function poolOf(form: PoolForm): Record<string, unknown> {
   const ranges = form.ranges
-    .filter((r) => r.subnet.trim() || r.rangeStart.trim() || r.rangeEnd.trim() || r.gateway.trim())
+    .filter((r) => r.subnet.trim() || r.rangeStart.trim() || r.rangeEnd.trim() || r.gateway.trim() || r.exclude.trim())
     .map((r) => {
-      const out: Record<string, string> = { subnet: r.subnet.trim() };
+      const out: Record<string, string | string[]> = { subnet: r.subnet.trim() };
       if (r.rangeStart.trim()) out.rangeStart = r.rangeStart.trim();
       if (r.rangeEnd.trim()) out.rangeEnd = r.rangeEnd.trim();
       if (r.gateway.trim()) out.gateway = r.gateway.trim();
+      const exclude = r.exclude.split(/[\s,]+/).filter((x) => x !== '');
+      if (exclude.length > 0) out.exclude = exclude;
       return out;
     });
   const scope = form.global
@@ -102,6 +119,7 @@ export function poolOf(form: PoolForm): Record<string, unknown> {
   if (form.description.trim()) spec.description = form.description.trim();
   spec.ranges = ranges;
   spec.selector = selector;
+  if (!form.autoAssign) spec.autoAssign = false;
   return { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: form.name.trim() }, spec };
 }
 
@@ -130,7 +148,13 @@ export function fieldOf(code: string, detail: string): FieldKey {
   if (range) return `range-${Number(range[1])}`;
   const scope = /spec\.selector\.scope\[(\d+)\]/.exec(detail);
   if (scope) return `scope-${Number(scope[1])}`;
-  if (code === 'RangeOverlap' || code === 'InvalidRange' || code === 'AllocatedOutOfRange' || /spec\.ranges/.test(detail))
+  if (
+    code === 'RangeOverlap' ||
+    code === 'InvalidRange' ||
+    code === 'AllocatedOutOfRange' ||
+    code === 'ExcludesAllocated' ||
+    /spec\.ranges/.test(detail)
+  )
     return 'ranges';
   if (code === 'ScopeOverlap' || code === 'GlobalPoolExists' || /spec\.selector\.scope/.test(detail)) return 'scope';
   if (code === 'DuplicatePriority' || /priority/.test(detail)) return 'priority';
