@@ -7,7 +7,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { IpamService } from '../../apps/ipam/src/service.js';
 import { startTestService, waitUntilLive } from '../support/ipam-service.js';
 import { startTestNats, type TestNats } from '../support/nats.js';
-import { publishInput } from '../support/stream-audit.js';
+import { publishInput, waitFor } from '../support/stream-audit.js';
 
 const STREAM = 'IPAM_DENY';
 
@@ -22,6 +22,8 @@ beforeAll(async () => {
   jsm = await jetstreamManager(await nats.connect());
   const js = jsm.jetstream();
   await publishInput(js, 'ipam.lb.requested', { metadata: { namespace: 'default', name: 'web' } }, 'deny-1');
+  // its outcome stored too, so there is something to purge
+  await waitFor('the outcome of the input', async () => (await jsm.streams.info(STREAM)).state.messages >= 2);
 }, 30_000);
 
 afterAll(async () => {

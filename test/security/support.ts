@@ -135,7 +135,8 @@ export async function startSecuredNats(opts: { tls?: boolean } = {}): Promise<Se
   const passwords = new Map<Role, string>();
   const env: Record<string, string> = { NATS_STORE_DIR: storeDir };
   for (const role of Object.keys(USERS) as Role[]) {
-    const pw = randomBytes(18).toString('hex');
+    // nats-server reads an unquoted value that starts with a digit as a number: start with a letter
+    const pw = `p${randomBytes(18).toString('hex')}`;
     passwords.set(role, pw);
     env[USERS[role].passwordVar] = pw;
   }

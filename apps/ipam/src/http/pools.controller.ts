@@ -124,7 +124,8 @@ export class PoolsController {
   /** writes of one pool through this instance, one at a time (the tail of each pool's chain) */
   private readonly writes = new Map<string, Promise<unknown>>();
   /** whole lists (every pool's full status): a page is cheap, the whole list is not */
-  private readonly wholeLists = new Limiter('lists of every pool', 2, 8);
+  // as ipam.query.pools: two built at once bound the memory; waiting ones cost next to nothing
+  private readonly wholeLists = new Limiter('lists of every pool', 2, 64);
 
   constructor(
     private readonly allocator: AllocatorService,
@@ -161,6 +162,7 @@ export class PoolsController {
       throw e;
     }
     if (canonicalSpecKey(spec) !== canonicalSpecKey(current.def.spec)) return null;
+    if (!this.publisher.isConnected()) return null;
     // the state read is the stream's end (no later input of it pending here): else publish, and let
     // the decider say
     const last = await this.server.lastSeq().catch(() => null);
@@ -170,6 +172,8 @@ export class PoolsController {
 
   /** This instance has read the stream as far as it went when asked (a standby may be a little behind). */
   private async readToEnd(): Promise<void> {
+    // out of reach: nothing to wait for (a write then answers 503 at once)
+    if (!this.publisher.isConnected()) return;
     const last = await this.server.lastSeq().catch(() => null);
     if (last !== null) await this.server.waitForPosition(last, 2000);
   }

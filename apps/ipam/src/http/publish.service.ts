@@ -34,6 +34,11 @@ export class PublishService {
     });
   }
 
+  /** Whether NATS is reachable now (a write answers 503 at once when it is not). */
+  isConnected(): boolean {
+    return this.readiness.isConnected();
+  }
+
   /** Publishes the input with a fresh Nats-Msg-Id and resolves with its outcome. */
   async publishAndWait(
     subject: InputSubject,
