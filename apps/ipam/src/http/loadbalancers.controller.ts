@@ -54,7 +54,8 @@ export class LoadBalancersController {
   @ApiBody({
     required: false,
     description:
-      "a LoadBalancer object (metadata.annotations, spec.ipPool, spec.ip); its namespace and name are the path's",
+      'a LoadBalancer object (metadata.annotations, spec.ipPool, spec.ip, spec.sharingKey, spec.ipFamilies); ' +
+      "its namespace and name are the path's",
     schema: ref('LoadBalancer'),
   })
   @ApiAnswer(200, 'IPAllocated', 'the ipam.ip.allocated outcome')
