@@ -98,6 +98,26 @@ describe('ipam apply --dry-run=server', () => {
   });
 });
 
+describe('ipam get pools: disabled pools and excluded addresses', () => {
+  it('says after USED/TOTAL how many addresses are excluded and that a pool is disabled', async () => {
+    const quiet = poolYaml(
+      'quiet',
+      '10.56.0.0/24',
+      '\n      exclude: ["10.56.0.5", "10.56.0.10-10.56.0.12"]',
+    ).replace('spec:\n', 'spec:\n  autoAssign: false\n');
+    expect((await env.ipam(['apply', '-f', file('quiet.yaml', quiet)])).code).toBe(0);
+    const r = await env.ipam(['get', 'pool', 'quiet']);
+    expect(lines(r.out)[1].split(/\s{2,}/)).toEqual([
+      'quiet',
+      '<none>',
+      '0',
+      'project=*,namespace=quiet,cluster=*',
+      '10.56.0.0/24',
+      '0/249, 4 excluded, disabled',
+    ]);
+  });
+});
+
 describe('ipam diff -f', () => {
   it('shows a unified diff of the canonical specs and exits 1; nothing and 0 once applied', async () => {
     const created = await env.ipam(['diff', '-f', file('diff-a.yaml', poolYaml('diff-a', '10.53.0.0/29'))]);
@@ -147,6 +167,13 @@ describe('ipam request lb: sharing keys and IP families', () => {
       ['ds/web', 'ds', '10.55.0.2'],
       ['ds/web', 'ds', 'fd00:55::2'],
     ]);
+    // get lb shows both addresses too
+    const got = await env.ipam(['get', 'lb', 'ds/web']);
+    expect(
+      lines(got.out)[1]
+        .split(/\s{2,}/)
+        .slice(0, 3),
+    ).toEqual(['ds/web', 'ds', '10.55.0.2,fd00:55::2']);
     const bad = await env.ipam(['request', 'lb', 'ds/x', '--ip-family', 'ipv4']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--ip-family must be IPv4 or IPv6/);

@@ -3,7 +3,11 @@
  * as `kind/name` lines (-o name) or as -o json|yaml, with kubectl's habits: a list in one namespace
  * (`-n`, "default" unless given) or in all (`-A`), singular and plural words alike.
  */
-import type { IPPoolView, LoadBalancerView } from '../../../../libs/ipam-domain/src/index.js';
+import {
+  parseAddress,
+  type IPPoolView,
+  type LoadBalancerView,
+} from '../../../../libs/ipam-domain/src/index.js';
 import { CliError, CliIo, EXIT_FAILED, EXIT_OK, printError, println, UsageError } from '../io.js';
 import { isQueryError, withClient, type CliClient } from '../nats-client.js';
 import {
@@ -36,11 +40,13 @@ export const GET_USAGE = `Usage:
   ipam get lb NAME [-n NAMESPACE] [-o FORMAT]        the address a load balancer holds
   ipam get lb NAMESPACE/NAME [-o FORMAT]
 
-Pool table columns: NAME NETWORK PRIORITY SCOPE RANGES USED/TOTAL; -o wide adds AVAILABLE
+Pool table columns: NAME NETWORK PRIORITY SCOPE RANGES USED/TOTAL (then how many addresses are excluded
+and "disabled" for a pool with autoAssign false, when so); -o wide adds AVAILABLE
 LAST-ALLOCATED AUTO-ASSIGN EXCLUDED VERSION and shows each range's subnet. SCOPE lists the scope tuples
 (project=..,namespace=..,cluster=..; fields that are "" left out; * is the global scope). A range with
 rangeStart/rangeEnd is shown as start-end, one without as its subnet.
-Load balancer columns: NAME (namespace/name) POOL IP MASK GATEWAY; -o wide adds PREFIX ADDRESSES
+Load balancer columns: NAME (namespace/name) POOL IP (every address of a dual-stack load balancer) MASK
+GATEWAY; -o wide adds PREFIX ADDRESSES
 SHARING-KEY SHARED-WITH. Lists are in name order; "get lbs" without -n or -A lists the namespace
 "${DEFAULT_NAMESPACE}", as kubectl does, and a NAME without a namespace is in it too.
 Exits 1 when the pool or load balancer is not found.
@@ -86,6 +92,25 @@ export const POOL_WIDE_HEADERS = [
   'VERSION',
 ];
 
+/** How many addresses status.excluded ("a" or "a-b" runs) names. */
+export function excludedCount(excluded: string[] | undefined): bigint {
+  let n = 0n;
+  for (const run of excluded ?? []) {
+    const [a, b = a] = run.split('-');
+    n += parseAddress(b) - parseAddress(a) + 1n;
+  }
+  return n;
+}
+
+/** USED/TOTAL, and after it what else a pool's status says: its excluded count, disabled. */
+function usedCell(p: IPPoolView): string {
+  const notes: string[] = [];
+  const excluded = excludedCount(p.status?.excluded);
+  if (excluded > 0n) notes.push(`${excluded} excluded`);
+  if (p.spec.autoAssign === false) notes.push('disabled');
+  return [usedOfTotal(p.status), ...notes].join(', ');
+}
+
 export function poolRow(p: IPPoolView, wide = false): string[] {
   const row = [
     p.metadata.name,
@@ -93,7 +118,7 @@ export function poolRow(p: IPPoolView, wide = false): string[] {
     String(p.spec.selector.priority ?? 0),
     formatScope(p.spec.selector.scope),
     formatRanges(p.metadata.name, p.spec, wide),
-    usedOfTotal(p.status),
+    usedCell(p),
   ];
   if (!wide) return row;
   const excluded = p.status?.excluded ?? [];
@@ -116,7 +141,11 @@ export function lbRow(
   wide = false,
 ): string[] {
   const row = [v.loadBalancer, v.ipPool, v.ip, v.mask, orDash(v.gateway)];
-  if (!wide) return row;
+  // a dual-stack load balancer's every address (-o wide: in ADDRESSES)
+  if (!wide)
+    return v.addresses && v.addresses.length > 1
+      ? [...row.slice(0, 2), v.addresses.map((a) => a.ip).join(','), ...row.slice(3)]
+      : row;
   const addresses = v.addresses && v.addresses.length > 0 ? v.addresses.map((a) => a.ip) : [v.ip];
   return [
     ...row,
