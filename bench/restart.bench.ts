@@ -353,6 +353,11 @@ async function restartOn(events: number): Promise<RestartResult> {
   if (loadedSeq > 0) {
     await waitForLog(second, /audit read model built/, 300_000);
     rssAuditMb = rssMb(pidOf(second));
+    const metrics = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
+    const heap = /^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1];
+    const total = /^nodejs_heap_size_total_bytes (\S+)/m.exec(metrics)?.[1];
+    if (heap !== undefined && total !== undefined)
+      log(`with the audit model: V8 heap used ${fmt(Number(heap) / 2 ** 20)} MB of ${fmt(Number(total) / 2 ** 20)} MB`);
   }
   // the same restart from the snapshot before the newest (the newest removed): a tail to fold, as after
   // a crash up to IPAM_SNAPSHOT_EVERY_EVENTS after the last snapshot
