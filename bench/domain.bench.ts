@@ -8,6 +8,8 @@
  *   foldEventsPerSec     events/s folding a generated 1,000,000-event log (read back from JSON, as a
  *                        replay reads it) into a fresh state: median of up to 7 runs
  *   churnFragmentedV4PerSec  (no target) release+request in a /16 left fragmented by random releases
+ *   sharedRequestsPerSec (no target) requests of load balancers sharing addresses by key, 4 per key
+ *   dualStackPerSec      (no target) load balancers given an IPv4 and an IPv6 address in one decision
  *   baseline*            a Map<number,string> insert loop of the same counts, measured in the same run
  *
  * Each timed section has a sanity check (every request allocated, the pool ends exhausted, the fold
@@ -471,6 +473,75 @@ function benchChurn(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// 5. Shared addresses and dual-stack (informational figures of the issue-14 features)
+
+const SHARED_GROUPS = 20_000;
+const SHARERS = 4;
+const DUAL_STACK_COUNT = 100_000;
+
+function lbWith(namespace: string, name: string, spec: Record<string, unknown>): IpamCommand {
+  return {
+    type: 'RequestLoadBalancer',
+    data: { loadBalancer: { metadata: { namespace, name }, spec } },
+    meta: meta(),
+  };
+}
+
+function benchSharing(): void {
+  log(`sharing: ${fmt(SHARED_GROUPS)} keys x ${SHARERS} load balancers in a /16, then every one released`);
+  const state = initialState();
+  accepted(handle(createPool('shared', ['10.64.0.0/16'], { namespace: 'default' }), state));
+  const t0 = nowNs();
+  let sharedAnswers = 0;
+  for (let g = 0; g < SHARED_GROUPS; g++) {
+    for (let k = 0; k < SHARERS; k++) {
+      const [e] = handle(lbWith('default', `lb-${g}-${k}`, { sharingKey: `key-${g}` }), state);
+      check(e.type === 'IPAllocated', `sharing: request answered ${e.type}`);
+      if (k > 0 && (e.data as { sharedWith?: string[] }).sharedWith?.length === k) sharedAnswers++;
+    }
+  }
+  const requestNs = nowNs() - t0;
+  check(sharedAnswers === SHARED_GROUPS * (SHARERS - 1), 'every later sharer got the key address');
+  check(state.pools.get('shared')?.allocatedCount === SHARED_GROUPS, 'one address per key');
+  const t1 = nowNs();
+  for (let g = 0; g < SHARED_GROUPS; g++) {
+    for (let k = 0; k < SHARERS; k++) handle(deleteLb('default', `lb-${g}-${k}`), state);
+  }
+  const releaseNs = nowNs() - t1;
+  check(state.pools.get('shared')?.allocatedCount === 0, 'the last holder of each key releases it');
+  const ops = SHARED_GROUPS * SHARERS;
+  report({
+    name: 'sharedRequestsPerSec',
+    value: Math.round((ops / requestNs) * 1e9),
+    unit: 'req/s',
+    note: `${fmt(ops)} requests with ${fmt(SHARED_GROUPS)} sharing keys; releasing them all ran at ${fmt((ops / releaseNs) * 1e9)}/s`,
+  });
+}
+
+function benchDualStack(): void {
+  log(`dual-stack: ${fmt(DUAL_STACK_COUNT)} load balancers asking for IPv4 and IPv6`);
+  const state = initialState();
+  // one pool of both families: each family's address from its own range
+  accepted(handle(createPool('dual', ['10.128.0.0/15', 'fd00:2::/64'], { namespace: 'default' }), state));
+  const t0 = nowNs();
+  for (let i = 0; i < DUAL_STACK_COUNT; i++) {
+    const [e] = handle(lbWith('default', `lb-${i}`, { ipFamilies: ['IPv4', 'IPv6'] }), state);
+    check(
+      e.type === 'IPAllocated' && (e.data as { addresses?: unknown[] }).addresses?.length === 2,
+      `dual-stack: request answered ${JSON.stringify(e)}`,
+    );
+  }
+  const ns = nowNs() - t0;
+  check(state.pools.get('dual')?.allocatedCount === 2 * DUAL_STACK_COUNT, 'one address of each family each');
+  report({
+    name: 'dualStackPerSec',
+    value: Math.round((DUAL_STACK_COUNT / ns) * 1e9),
+    unit: 'lb/s',
+    note: 'requests given one IPv4 and one IPv6 address each, in one decision',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 // Sections can be picked for profiling: node --expose-gc --cpu-prof dist/bench/domain.bench.js fold
 const sections: Record<string, () => void> = {
@@ -478,6 +549,8 @@ const sections: Record<string, () => void> = {
   v6: benchV6Million,
   fold: benchFold,
   churn: benchChurn,
+  sharing: benchSharing,
+  'dual-stack': benchDualStack,
 };
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of picked)
