@@ -188,8 +188,10 @@ describe('snapshots of the state', () => {
     const r = await ipam(['--stream', stream, 'replay', '--verify'], {});
     expect(r.code).toBe(0);
     expect(outcome.subject).toBe('ipam.ip.allocated');
-    // the audit read model covers the stream before the snapshot too (built after catching up)
+    // the audit read model covers the stream before the snapshot too (built after catching up,
     await second.waitForLine('audit read model built', 20_000);
+    // in a worker thread of its own: its heap goes with it)
+    expect(logged(second, 'audit read model built')[0]).toMatchObject({ inWorker: true });
     const http = await second.httpUrl();
     const timeline = (await (await fetch(`${http}/v1/audit/loadbalancers/work/lb-1`)).json()) as {
       entries: Array<{ kind: string; ip: string; to: { seq: number } | null }>;

@@ -89,7 +89,15 @@ function buildAuditPrefix(server: JetStreamServer, audit: AuditService, logger: 
     clearInterval(wait);
     void audit.buildPrefix((err, ms) => {
       if (err !== null) logger.warn({ err: String(err) }, 'building the audit read model failed');
-      else if (!audit.building) logger.info({ ms: Math.round(ms) }, 'audit read model built');
+      else if (!audit.building)
+        logger.info(
+          {
+            ms: Math.round(ms),
+            inWorker: audit.workerError === null,
+            workerError: audit.workerError ?? undefined,
+          },
+          'audit read model built',
+        );
     });
   }, 200);
   wait.unref();

@@ -92,6 +92,22 @@ const FROM_HISTORY = 1;
 const FORCED = 2;
 const CLOSED = 4;
 
+/** The whole model as plain data and typed arrays: what a worker thread that built it hands over. */
+export interface ProjectionColumns {
+  strings: { ips: string[]; pools: string[]; lbs: string[]; words: string[] };
+  holdings: number;
+  ints: Int32Array[];
+  floats: Float64Array[];
+  rejections: number;
+  rInts: Int32Array[];
+  rAt: Float64Array;
+  rReason: string[];
+  byAddress: number[][];
+  byLoadBalancer: number[][];
+  open: number[];
+  openMore: Array<[number, number[]]>;
+}
+
 export class AuditProjection {
   private readonly ips = new Interned();
   private readonly pools = new Interned();
@@ -123,6 +139,69 @@ export class AuditProjection {
   private readonly open: number[] = [];
   /** per load balancer id holding more than one address (dual-stack): its other open rows */
   private readonly openMore = new Map<number, number[]>();
+
+  /** The model as columns (see ProjectionColumns); the typed arrays are copies, trimmed to size. */
+  toColumns(): ProjectionColumns {
+    const h = this.holdings;
+    const r = this.rejections;
+    return {
+      strings: {
+        ips: this.ips.values,
+        pools: this.pools.values,
+        lbs: this.lbs.values,
+        words: this.words.values,
+      },
+      holdings: h,
+      ints: [this.hIp, this.hPool, this.hLb, this.hFlags, this.hFromActor, this.hToActor].map((c) =>
+        c.data.slice(0, h),
+      ),
+      floats: [this.hFrom.data.slice(0, 3 * h), this.hTo.data.slice(0, 3 * h)],
+      rejections: r,
+      rInts: [this.rLb, this.rCode, this.rActor].map((c) => c.data.slice(0, r)),
+      rAt: this.rAt.data.slice(0, 3 * r),
+      rReason: this.rReason,
+      byAddress: this.byAddress,
+      byLoadBalancer: this.byLoadBalancer,
+      open: this.open,
+      openMore: [...this.openMore],
+    };
+  }
+
+  /** A model from toColumns() (of this build). */
+  static fromColumns(c: ProjectionColumns): AuditProjection {
+    const p = new AuditProjection();
+    const intern = (to: Interned, values: string[]) => {
+      for (const v of values) to.id(v);
+    };
+    intern(p.ips, c.strings.ips);
+    intern(p.pools, c.strings.pools);
+    intern(p.lbs, c.strings.lbs);
+    intern(p.words, c.strings.words);
+    p.holdings = c.holdings;
+    [p.hIp, p.hPool, p.hLb, p.hFlags, p.hFromActor, p.hToActor].forEach((col, k) => {
+      col.ensure(c.holdings + 1);
+      col.data.set(c.ints[k]);
+    });
+    [p.hFrom, p.hTo].forEach((col, k) => {
+      col.ensure(3 * c.holdings + 3);
+      col.data.set(c.floats[k]);
+    });
+    p.rejections = c.rejections;
+    [p.rLb, p.rCode, p.rActor].forEach((col, k) => {
+      col.ensure(c.rejections + 1);
+      col.data.set(c.rInts[k]);
+    });
+    p.rAt.ensure(3 * c.rejections + 3);
+    p.rAt.data.set(c.rAt);
+    for (const x of c.rReason) p.rReason.push(x);
+    for (let i = 0; i < c.byAddress.length; i++)
+      if (c.byAddress[i] !== undefined) p.byAddress[i] = c.byAddress[i];
+    for (let i = 0; i < c.byLoadBalancer.length; i++)
+      if (c.byLoadBalancer[i] !== undefined) p.byLoadBalancer[i] = c.byLoadBalancer[i];
+    for (let i = 0; i < c.open.length; i++) if (c.open[i] !== undefined) p.open[i] = c.open[i];
+    for (const [lb, rows] of c.openMore) p.openMore.set(lb, rows);
+    return p;
+  }
 
   /**
    * Applies the accepted answer of one input, stored at `seq` at `time` (ms). Only answers the in-order

@@ -11,12 +11,24 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AsOf, AuditProjection, createVerifier } from '../../../../libs/ipam-audit/src/index.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  AsOf,
+  AuditProjection,
+  createVerifier,
+  type ProjectionColumns,
+} from '../../../../libs/ipam-audit/src/index.js';
 import type { IpamEvent, IpamState } from '../../../../libs/ipam-domain/src/index.js';
 import { EventStore } from '../../../../libs/jetstream/src/index.js';
-import { OUTCOME_SUBJECTS, serviceCodec } from '../../../../libs/ipam-contract/src/index.js';
+import { serviceCodec } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
+import { foldPrefix, type PrefixModel } from './audit-prefix.js';
+
+type WorkerReply =
+  { columns: ProjectionColumns; seqs: Float64Array; times: Float64Array } | { error: string };
 
 @Injectable()
 export class AuditService {
@@ -28,6 +40,9 @@ export class AuditService {
   private times: number[] = [];
   private readonly store: EventStore;
   private readonly maxBodyBytes: number;
+  private readonly config: IpamEnv;
+  /** why the last prefix was built in this thread rather than in a worker (null: it was not) */
+  workerError: string | null = null;
   /** the snapshot sequence whose prefix is still being built (0: none), and what waits meanwhile */
   private prefixUpTo = 0;
   private pending: Array<[number, number, IpamEvent]> = [];
@@ -43,6 +58,7 @@ export class AuditService {
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection, @Inject(IPAM_CONFIG) config: IpamEnv) {
     this.store = new EventStore(nc, config.IPAM_STREAM);
     this.maxBodyBytes = config.IPAM_MAX_BODY_BYTES;
+    this.config = config;
   }
 
   /** An outcome message read from the stream, in stream order, whatever the fold makes of it. */
@@ -87,27 +103,18 @@ export class AuditService {
     if (upTo === 0) return this.built;
     const generation = this.generation;
     const started = performance.now();
-    const projection = new AuditProjection();
-    const seqs: number[] = [];
-    const times: number[] = [];
+    const stale = () => generation !== this.generation;
     const run = async () => {
-      const verifier = createVerifier(serviceCodec(this.maxBodyBytes), {
-        onAccepted: (outcome, answer) => projection.apply(outcome.seq, outcome.timeMs, answer),
-      });
-      for await (const batch of this.store.readBatches({ fromSeq: 1, toSeq: upTo })) {
-        if (generation !== this.generation) return;
-        for (let i = 0; i < batch.length; i++) {
-          const m = batch[i];
-          if (isOutcomeSubject(m.subject)) {
-            seqs.push(m.seq);
-            times.push(m.timeMs);
-          }
-          verifier.push(m);
-          if ((i & 1023) === 1023) await yieldToEventLoop();
-        }
-        await yieldToEventLoop();
+      let model: PrefixModel | null = null;
+      try {
+        model = await this.prefixInWorker(upTo);
+      } catch (e) {
+        // no worker here (or it failed): the same fold in this thread, in slices
+        this.workerError = String(e);
       }
-      if (generation !== this.generation) return;
+      model ??= await foldPrefix(this.store, this.maxBodyBytes, upTo, stale);
+      if (model === null || stale()) return;
+      const { projection, seqs, times } = model;
       // the live part, read meanwhile, after the prefix
       for (const [seq, time, answer] of this.pending) projection.apply(seq, time, answer);
       this.projection = projection;
@@ -121,6 +128,31 @@ export class AuditService {
       (e) => onDone?.(e, performance.now() - started),
     );
     return this.built;
+  }
+
+  /**
+   * The prefix built in a worker thread (audit-prefix.worker.ts), or null when none can run here (the
+   * sources run under a TypeScript loader, as in tests: the worker's compiled file is missing).
+   */
+  private async prefixInWorker(upTo: number): Promise<PrefixModel | null> {
+    const file = new URL('./audit-prefix.worker.js', import.meta.url);
+    if (!existsSync(fileURLToPath(file))) return null;
+    const worker = new Worker(file, { workerData: { config: { ...this.config }, upTo } });
+    try {
+      const reply = await new Promise<WorkerReply>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`the audit worker exited with ${code}`)));
+      });
+      if ('error' in reply) throw new Error(`the audit worker failed: ${reply.error}`);
+      return {
+        projection: AuditProjection.fromColumns(reply.columns),
+        seqs: Array.from(reply.seqs),
+        times: Array.from(reply.times),
+      };
+    } finally {
+      void worker.terminate();
+    }
   }
 
   /** The last stream sequence stored at or before `time` (ms), 0 if none. */
@@ -167,11 +199,6 @@ export class AuditService {
     verifier.finish();
     return { state: verifier.state, seq: upTo };
   }
-}
-
-const OUTCOMES = new Set<string>(Object.values(OUTCOME_SUBJECTS));
-function isOutcomeSubject(subject: string): boolean {
-  return OUTCOMES.has(subject);
 }
 
 function yieldToEventLoop(): Promise<void> {
