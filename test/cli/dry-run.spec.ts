@@ -4,29 +4,9 @@
  * stores nothing, then the apply does exactly that; `diff -f` shows a unified diff against the live
  * spec (exit 1) and nothing once applied (exit 0); `request lb --sharing-key --ip-family`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { startCliEnv, lines, type CliEnv } from './support.js';
 
 let env: CliEnv;
-let dir: string;
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
-
-async function lastSeq(): Promise<number> {
-  const nc = await env.nats.connect();
-  try {
-    return (await (await jetstreamManager(nc)).streams.info(env.stream)).state.last_seq;
-  } finally {
-    await nc.close();
-  }
-}
 
 const poolYaml = (
   name: string,
@@ -47,22 +27,18 @@ spec:
 `;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ipam-cli-dry-'));
   env = await startCliEnv('IPAM_CLI_DRY_RUN');
 }, 30_000);
 
-afterAll(async () => {
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 describe('ipam apply --dry-run=server', () => {
   it('prints what each pool would get, publishing nothing; the apply then does the same', async () => {
-    const f = file('dry-a.yaml', poolYaml('dry-a', '10.50.0.0/29'));
-    const before = await lastSeq();
+    const f = env.file('dry-a.yaml', poolYaml('dry-a', '10.50.0.0/29'));
+    const before = await env.lastSeq();
     const dry = await env.ipam(['apply', '-f', f, '--dry-run=server']);
     expect(dry).toMatchObject({ code: 0, out: 'ippool/dry-a created (server dry run)\n' });
-    expect(await lastSeq()).toBe(before);
+    expect(await env.lastSeq()).toBe(before);
     expect((await env.ipam(['apply', '-f', f])).out).toBe('ippool/dry-a created\n');
     expect((await env.ipam(['apply', '-f', f, '--dry-run=server'])).out).toBe(
       'ippool/dry-a unchanged (server dry run)\n',
@@ -70,17 +46,17 @@ describe('ipam apply --dry-run=server', () => {
   });
 
   it('names the code of a rejection and the load balancers blocking it, exit 1', async () => {
-    await env.ipam(['apply', '-f', file('dry-b.yaml', poolYaml('dry-b', '10.51.0.0/29'))]);
+    await env.ipam(['apply', '-f', env.file('dry-b.yaml', poolYaml('dry-b', '10.51.0.0/29'))]);
     const held = await env.ipam(['request', 'lb', 'dry-b/web', '-o', 'json']);
     const ip = (JSON.parse(held.out) as { ip: string }).ip;
     const exclude = `\n      exclude: ["${ip}"]`;
-    const f = file('dry-b2.yaml', poolYaml('dry-b', '10.51.0.0/29', exclude));
-    const before = await lastSeq();
+    const f = env.file('dry-b2.yaml', poolYaml('dry-b', '10.51.0.0/29', exclude));
+    const before = await env.lastSeq();
     const dry = await env.ipam(['apply', '-f', f, '--dry-run=server']);
     expect(dry.code).toBe(1);
     expect(dry.err).toMatch(/^ippool\/dry-b rejected: ExcludesAllocated: .* \(server dry run\)\n$/);
     expect(dry.out).toBe(`  loadbalancer/dry-b/web ${ip} dry-b blocksUpdate\n`);
-    expect(await lastSeq()).toBe(before);
+    expect(await env.lastSeq()).toBe(before);
     const real = await env.ipam(['apply', '-f', f]);
     expect(real.code).toBe(1);
     expect(real.err).toBe(dry.err.replace(' (server dry run)', ''));
@@ -90,7 +66,7 @@ describe('ipam apply --dry-run=server', () => {
     const r = await env.ipam([
       'apply',
       '-f',
-      file('dry-c.yaml', poolYaml('dry-c', '10.52.0.0/29')),
+      env.file('dry-c.yaml', poolYaml('dry-c', '10.52.0.0/29')),
       '--dry-run=client',
     ]);
     expect(r.code).toBe(2);
@@ -105,7 +81,7 @@ describe('ipam get pools: disabled pools and excluded addresses', () => {
       '10.56.0.0/24',
       '\n      exclude: ["10.56.0.5", "10.56.0.10-10.56.0.12"]',
     ).replace('spec:\n', 'spec:\n  autoAssign: false\n');
-    expect((await env.ipam(['apply', '-f', file('quiet.yaml', quiet)])).code).toBe(0);
+    expect((await env.ipam(['apply', '-f', env.file('quiet.yaml', quiet)])).code).toBe(0);
     const r = await env.ipam(['get', 'pool', 'quiet']);
     expect(lines(r.out)[1].split(/\s{2,}/)).toEqual([
       'quiet',
@@ -120,17 +96,25 @@ describe('ipam get pools: disabled pools and excluded addresses', () => {
 
 describe('ipam diff -f', () => {
   it('shows a unified diff of the canonical specs and exits 1; nothing and 0 once applied', async () => {
-    const created = await env.ipam(['diff', '-f', file('diff-a.yaml', poolYaml('diff-a', '10.53.0.0/29'))]);
+    const created = await env.ipam([
+      'diff',
+      '-f',
+      env.file('diff-a.yaml', poolYaml('diff-a', '10.53.0.0/29')),
+    ]);
     expect(created.code).toBe(1);
     expect(lines(created.out).slice(0, 3)).toEqual([
       '--- /dev/null',
       '+++ file/ippool/diff-a',
       expect.stringMatching(/^@@ -0,0 \+1,\d+ @@$/),
     ]);
-    await env.ipam(['apply', '-f', file('diff-a.yaml', poolYaml('diff-a', '10.53.0.0/29'))]);
+    await env.ipam(['apply', '-f', env.file('diff-a.yaml', poolYaml('diff-a', '10.53.0.0/29'))]);
     // once applied, the file and the live pool agree
-    expect(await env.ipam(['diff', '-f', join(dir, 'diff-a.yaml')])).toEqual({ code: 0, out: '', err: '' });
-    const grown = await env.ipam(['diff', '-f', file('diff-a2.yaml', poolYaml('diff-a', '10.53.0.0/28'))]);
+    expect(await env.ipam(['diff', '-f', env.path('diff-a.yaml')])).toEqual({ code: 0, out: '', err: '' });
+    const grown = await env.ipam([
+      'diff',
+      '-f',
+      env.file('diff-a2.yaml', poolYaml('diff-a', '10.53.0.0/28')),
+    ]);
     expect(grown.code).toBe(1);
     const out = lines(grown.out);
     expect(out.slice(0, 2)).toEqual(['--- live/ippool/diff-a', '+++ file/ippool/diff-a']);
@@ -143,7 +127,7 @@ describe('ipam diff -f', () => {
 
 describe('ipam request lb: sharing keys and IP families', () => {
   it('--sharing-key gives a second load balancer the address of the first, named as a sharer', async () => {
-    await env.ipam(['apply', '-f', file('share.yaml', poolYaml('share', '10.54.0.0/29'))]);
+    await env.ipam(['apply', '-f', env.file('share.yaml', poolYaml('share', '10.54.0.0/29'))]);
     const one = await env.ipam(['request', 'lb', 'share/one', '--sharing-key', 'k', '-o', 'json']);
     const two = await env.ipam(['request', 'lb', 'share/two', '--sharing-key', 'k']);
     expect(two.code).toBe(0);
@@ -156,7 +140,7 @@ describe('ipam request lb: sharing keys and IP families', () => {
 
   it('--ip-family IPv4 --ip-family IPv6 gives one address of each, a row each; a bad family is a usage error', async () => {
     const mixed = poolYaml('ds', '10.55.0.0/29', '\n    - subnet: fd00:55::/120');
-    expect((await env.ipam(['apply', '-f', file('ds.yaml', mixed)])).out).toBe('ippool/ds created\n');
+    expect((await env.ipam(['apply', '-f', env.file('ds.yaml', mixed)])).out).toBe('ippool/ds created\n');
     const r = await env.ipam(['request', 'lb', 'ds/web', '--ip-family', 'IPv4', '--ip-family', 'IPv6']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);

@@ -2,8 +2,7 @@
  * `ipam apply / get / request / release / delete / audit / replay --verify` against a real nats-server
  * and the service running in-process.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -13,23 +12,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const DOC_EXAMPLES = join(HERE, 'fixtures', 'harvester-doc-examples.yaml');
 
 let env: CliEnv;
-let dir: string;
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ipam-cli-'));
   env = await startCliEnv('IPAM_CLI_POOLS');
 }, 30_000);
 
-afterAll(async () => {
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 describe('ipam apply', () => {
   it('creates the four pools of the Harvester doc page, pasted as they are', async () => {
@@ -82,7 +70,7 @@ describe('ipam apply', () => {
         status: { total: 253 },
       },
     ];
-    const r = await env.ipam(['apply', '-f', file('update.json', JSON.stringify(docs))]);
+    const r = await env.ipam(['apply', '-f', env.file('update.json', JSON.stringify(docs))]);
     expect(lines(r.out)).toEqual(['ippool/default-ip-pool-2 updated', 'ippool/global-ip-pool unchanged']);
     expect(r.code).toBe(0);
   });
@@ -106,7 +94,7 @@ describe('ipam apply', () => {
       '  ranges: [{subnet: 10.9.0.0/24}]',
       '  selector: {priority: 5, scope: {namespace: extra}}',
     ].join('\n');
-    const r = await env.ipam(['apply', '-f', file('mixed.yaml', text)]);
+    const r = await env.ipam(['apply', '-f', env.file('mixed.yaml', text)]);
     expect(r.code).toBe(1);
     expect(lines(r.out)).toEqual(['ippool/extra created']);
     const err = lines(r.err);
@@ -116,11 +104,11 @@ describe('ipam apply', () => {
   });
 
   it('fails clearly on a file that is not YAML, publishing nothing', async () => {
-    const r = await env.ipam(['apply', '-f', file('broken.yaml', 'kind: IPPool\nmetadata: {name: x\n')]);
+    const r = await env.ipam(['apply', '-f', env.file('broken.yaml', 'kind: IPPool\nmetadata: {name: x\n')]);
     expect(r.code).toBe(1);
     expect(lines(r.err)).toHaveLength(1);
     expect(r.err).toMatch(/^error: .*broken\.yaml is not valid YAML or JSON/);
-    const missing = await env.ipam(['apply', '-f', join(dir, 'nope.yaml')]);
+    const missing = await env.ipam(['apply', '-f', env.path('nope.yaml')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope\.yaml: no such file/);
   });
@@ -187,7 +175,7 @@ describe('ipam get', () => {
 
   it('reads its own -o yaml output back: apply leaves every pool unchanged', async () => {
     const y = await env.ipam(['get', 'pools', '-o', 'yaml']);
-    const r = await env.ipam(['apply', '-f', file('roundtrip.yaml', y.out)]);
+    const r = await env.ipam(['apply', '-f', env.file('roundtrip.yaml', y.out)]);
     expect(r.code).toBe(0);
     expect(lines(r.out)).toEqual([
       'ippool/default-ip-pool unchanged',

@@ -2,7 +2,11 @@
  * Running CLI command lines in-process against a test nats-server and an in-process service, with
  * stdout/stderr captured as strings.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { CliIo } from '../../apps/cli/src/io.js';
 import { run } from '../../apps/cli/src/main.js';
 import type { IpamService } from '../../apps/ipam/src/service.js';
@@ -42,12 +46,19 @@ export interface CliEnv {
   /** runs `ipam --server URL --stream STREAM --timeout 10 ARGV` in-process */
   ipam(argv: string[], opts?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
   startService(): Promise<IpamService>;
+  /** The path of `name` in the env's temporary directory (made on first use, removed by stop). */
+  path(name: string): string;
+  /** Writes `text` to `name` in the temporary directory; returns its path. */
+  file(name: string, text: string): string;
+  /** The stream's last sequence. */
+  lastSeq(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** A test nats-server; the service on `stream` runs in-process unless `withService` is false. */
 export async function startCliEnv(stream: string, withService = true): Promise<CliEnv> {
   const nats = await startTestNats();
+  let dir: string | undefined;
   const env: CliEnv = {
     nats,
     service: undefined,
@@ -69,9 +80,27 @@ export async function startCliEnv(stream: string, withService = true): Promise<C
       await waitUntilLive(service);
       return service;
     },
+    path(name) {
+      dir ??= mkdtempSync(join(tmpdir(), 'ipam-cli-'));
+      return join(dir, name);
+    },
+    file(name, text) {
+      const p = env.path(name);
+      writeFileSync(p, text);
+      return p;
+    },
+    async lastSeq() {
+      const nc = await nats.connect();
+      try {
+        return (await (await jetstreamManager(nc)).streams.info(stream)).state.last_seq;
+      } finally {
+        await nc.close();
+      }
+    },
     async stop() {
       await env.service?.close().catch(() => undefined);
       await nats.stop();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
   if (withService) await env.startService();

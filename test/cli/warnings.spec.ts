@@ -4,30 +4,10 @@
  * (docs/semantics.md), `ipam migrate vip-pools` a reversed range it swapped. Warnings never fail a
  * command, and outcomes with warnings verify like any other (`ipam replay --verify`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventStore } from '../../libs/jetstream/src/index.js';
 import { lines, startCliEnv, type CliEnv } from './support.js';
 
 const STREAM = 'IPAM_CLI_WARNINGS';
 let env: CliEnv;
-let dir: string;
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
-
-async function lastSeq(): Promise<number> {
-  const nc = await env.nats.connect();
-  try {
-    return await new EventStore(nc, STREAM).lastSeq();
-  } finally {
-    await nc.close();
-  }
-}
 
 /** A pool as Harvester's own test suites write it: `type` on its ranges; plus an unknown scope key. */
 const HARVESTER_STYLE = `
@@ -56,18 +36,14 @@ const TYPED_WARNINGS = [
 ];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ipam-cli-warnings-'));
   env = await startCliEnv(STREAM);
 }, 30_000);
 
-afterAll(async () => {
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 describe('ipam apply', () => {
   it('creates a pool with unknown fields and prints a warning for each dropped field on stderr', async () => {
-    const r = await env.ipam(['apply', '-f', file('typed.yaml', HARVESTER_STYLE)]);
+    const r = await env.ipam(['apply', '-f', env.file('typed.yaml', HARVESTER_STYLE)]);
     expect(lines(r.out)).toEqual(['ippool/typed created']);
     expect(lines(r.err)).toEqual(TYPED_WARNINGS);
     expect(r.code).toBe(0);
@@ -84,12 +60,12 @@ describe('ipam apply', () => {
   });
 
   it('applied again it is unchanged, publishes nothing, and still warns', async () => {
-    const before = await lastSeq();
+    const before = await env.lastSeq();
     const r = await env.ipam(['apply', '-f', '-'], { stdin: HARVESTER_STYLE });
     expect(lines(r.out)).toEqual(['ippool/typed unchanged']);
     expect(lines(r.err)).toEqual(TYPED_WARNINGS);
     expect(r.code).toBe(0);
-    expect(await lastSeq()).toBe(before);
+    expect(await env.lastSeq()).toBe(before);
   });
 
   it('an update warns about its own unknown fields', async () => {
@@ -97,7 +73,7 @@ describe('ipam apply', () => {
       'spec:\n',
       'spec:\n  description: now described\n  colour: red\n',
     );
-    const r = await env.ipam(['apply', '-f', file('typed-updated.yaml', updated)]);
+    const r = await env.ipam(['apply', '-f', env.file('typed-updated.yaml', updated)]);
     expect(lines(r.out)).toEqual(['ippool/typed updated']);
     expect(lines(r.err)).toEqual(['Warning: unknown field "spec.colour" was dropped', ...TYPED_WARNINGS]);
     expect(r.code).toBe(0);
@@ -120,12 +96,12 @@ describe('ipam migrate vip-pools', () => {
   ];
 
   it('--dry-run: a reversed range is swapped in the plan (pool bar, total 275) with a warning; exit 0', async () => {
-    const before = await lastSeq();
+    const before = await env.lastSeq();
     const r = await env.ipam([
       'migrate',
       'vip-pools',
       '--setting',
-      file('reversed.json', JSON.stringify(REVERSED)),
+      env.file('reversed.json', JSON.stringify(REVERSED)),
       '--dry-run',
     ]);
     const row = lines(r.out)
@@ -141,7 +117,7 @@ describe('ipam migrate vip-pools', () => {
     expect(r.out).toContain('Not migrated: nothing');
     expect(lines(r.err)).toEqual(SWAP_WARNINGS);
     expect(r.code).toBe(0);
-    expect(await lastSeq()).toBe(before);
+    expect(await env.lastSeq()).toBe(before);
   });
 
   it('creates pool bar with total 275, printing the same warnings', async () => {
@@ -149,7 +125,7 @@ describe('ipam migrate vip-pools', () => {
       'migrate',
       'vip-pools',
       '--setting',
-      file('reversed.json', JSON.stringify(REVERSED)),
+      env.file('reversed.json', JSON.stringify(REVERSED)),
     ]);
     expect(lines(r.err)).toEqual(SWAP_WARNINGS);
     expect(lines(r.out).at(-1)).toBe('ippool/bar created');

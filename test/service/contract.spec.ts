@@ -4,12 +4,8 @@
  * field. The tests of this file run in order and build on each other's state (the four doc-page pools
  * first, then load balancers against them).
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit, type OutcomeRecord } from '../support/stream-audit.js';
+import { serviceFixture, type Published, type ServiceFixture } from '../support/service-fixture.js';
+import { publishInput } from '../support/stream-audit.js';
 import {
   DOC_EXAMPLE_1,
   DOC_EXAMPLE_2,
@@ -24,47 +20,25 @@ import {
 
 const STREAM = 'IPAM_CONTRACT';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
+let f: ServiceFixture;
 
-interface Sent {
-  seq: number;
-  id: string;
-  outcome: OutcomeRecord;
-}
+type Sent = Published;
 
 /** Publishes one input with a fresh Nats-Msg-Id and waits for its outcome. */
-async function send(subject: string, body: unknown): Promise<Sent> {
-  const id = `contract-${++ids}`;
-  const seq = await publishInput(js, subject, body, id);
-  const outcome = await audit.waitForOutcome(seq);
-  return { seq, id, outcome };
-}
+const send = (subject: string, body: unknown): Promise<Sent> => f.publish(subject, body);
 
 /** The causation fields every outcome must carry. */
 const caused = (s: Sent) => ({ causationSeq: s.seq, causationId: s.id });
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'contract-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'contract');
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 describe('stream', () => {
   it('is created by the service with exactly the contract subjects, file storage', async () => {
-    const jsm = await js.jetstreamManager();
+    const jsm = await f.js.jetstreamManager();
     const info = await jsm.streams.info(STREAM);
     expect([...(info.config.subjects ?? [])].sort()).toEqual(['ipam.ip.>', 'ipam.lb.>', 'ipam.pool.>']);
     expect(info.config.storage).toBe('file');
@@ -268,21 +242,21 @@ describe('release, history, repeats', () => {
 
   it('a retried publish with the same Nats-Msg-Id is stored once and answered once', async () => {
     const id = 'contract-retry-1';
-    const seq = await publishInput(js, 'ipam.lb.requested', loadBalancer('elsewhere', 'retried'), id);
-    const again = await js.publish(
+    const seq = await publishInput(f.js, 'ipam.lb.requested', loadBalancer('elsewhere', 'retried'), id);
+    const again = await f.js.publish(
       'ipam.lb.requested',
       JSON.stringify(loadBalancer('elsewhere', 'retried')),
       { msgID: id },
     );
     expect(again.duplicate).toBe(true);
     expect(again.seq).toBe(seq);
-    const o = await audit.waitForOutcome(seq);
+    const o = await f.audit.waitForOutcome(seq);
     expect(o.body).toMatchObject({ loadBalancer: 'elsewhere/retried', causationSeq: seq, causationId: id });
   });
 
   it('an input without Nats-Msg-Id is answered with causationId null', async () => {
-    const seq = await publishInput(js, 'ipam.lb.requested', loadBalancer('elsewhere', 'anonymous'));
-    const o = await audit.waitForOutcome(seq);
+    const seq = await publishInput(f.js, 'ipam.lb.requested', loadBalancer('elsewhere', 'anonymous'));
+    const o = await f.audit.waitForOutcome(seq);
     expect(o.subject).toBe('ipam.ip.allocated');
     expect(o.body.causationSeq).toBe(seq);
     expect(o.body.causationId).toBeNull();
@@ -395,13 +369,13 @@ describe('pool lifecycle rules', () => {
 
 describe('the whole stream', () => {
   it('holds exactly one outcome per input and no address held twice', async () => {
-    await audit.waitUntilAllAnswered();
-    audit.assertExactlyOnce();
-    expect(audit.inputs().length).toBeGreaterThan(30);
-    const h = audit.foldHoldings();
+    await f.audit.waitUntilAllAnswered();
+    f.audit.assertExactlyOnce();
+    expect(f.audit.inputs().length).toBeGreaterThan(30);
+    const h = f.audit.foldHoldings();
     expect(h.violations).toEqual([]);
     // the folded holdings are what the service reports
-    const reply = await nc.request('ipam.query.pools', JSON.stringify({}), { timeout: 5000 });
+    const reply = await f.nc.request('ipam.query.pools', JSON.stringify({}), { timeout: 5000 });
     const { items } = reply.json<{
       items: Array<{ metadata: { name: string }; status: { allocated: Record<string, string> } }>;
     }>();
@@ -412,9 +386,13 @@ describe('the whole stream', () => {
   });
 
   it('DOC_EXAMPLE_2 was not touched by the other pools (its holders are the rke2 load balancers)', async () => {
-    const reply = await nc.request('ipam.query.pool', JSON.stringify({ name: DOC_EXAMPLE_2.metadata.name }), {
-      timeout: 5000,
-    });
+    const reply = await f.nc.request(
+      'ipam.query.pool',
+      JSON.stringify({ name: DOC_EXAMPLE_2.metadata.name }),
+      {
+        timeout: 5000,
+      },
+    );
     const pool = reply.json<{
       status: { allocated: Record<string, string>; available: number; total: number };
     }>();

@@ -3,62 +3,31 @@
  * (`addresses`), FamilyUnavailable with nothing allocated, release of both, ipam.query.lb showing both;
  * every body checked against the schemas.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit, type OutcomeRecord } from '../support/stream-audit.js';
+import { ipPool, lb, scope, serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
+import type { OutcomeRecord } from '../support/stream-audit.js';
 import { outcomeSchemaErrors, schemaErrors } from '../support/wire-schemas.js';
 
 const STREAM = 'IPAM_DUAL_STACK';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
+let f: ServiceFixture;
 
 async function send(subject: string, body: unknown): Promise<OutcomeRecord> {
-  const seq = await publishInput(js, subject, body, `dual-${++ids}`);
-  const outcome = await audit.waitForOutcome(seq);
+  const { outcome } = await f.publish(subject, body);
   expect(outcomeSchemaErrors(outcome.subject, outcome.body)).toEqual([]);
   return outcome;
 }
 
 async function poolStatus(name: string): Promise<Record<string, unknown>> {
-  const reply = await nc.request('ipam.query.pool', JSON.stringify({ name }), { timeout: 5000 });
-  const view = reply.json<Record<string, unknown>>();
+  const view = await f.query('ipam.query.pool', { name });
   expect(schemaErrors('PoolView', view)).toEqual([]);
   return view;
 }
 
-const scope = (namespace: string) => ({ scope: [{ project: '*', namespace, guestCluster: '*' }] });
-const ipPool = (name: string, spec: Record<string, unknown>) => ({
-  apiVersion: 'loadbalancer.harvesterhci.io/v1beta1',
-  kind: 'IPPool',
-  metadata: { name },
-  spec,
-});
-const lb = (namespace: string, name: string, spec: Record<string, unknown> = {}) => ({
-  metadata: { namespace, name },
-  spec,
-});
-
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'dual-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'dual');
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 describe('dual-stack over the wire', () => {
   it('both families: the first in the usual fields, every address in addresses; LBDeleted releases both', async () => {
@@ -81,7 +50,7 @@ describe('dual-stack over the wire', () => {
         { ip: '10.40.0.2', ipPool: 'ds-a', mask: '255.255.255.0', gateway: '10.40.0.1', fromHistory: false },
       ],
     });
-    const reply = await nc.request('ipam.query.lb', JSON.stringify({ namespace: 'ds-a', name: 'web' }), {
+    const reply = await f.nc.request('ipam.query.lb', JSON.stringify({ namespace: 'ds-a', name: 'web' }), {
       timeout: 5000,
     });
     const view = reply.json<Record<string, unknown>>();

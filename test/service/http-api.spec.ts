@@ -24,84 +24,29 @@
  * The tests run in order and build on each other's state: the pools first, then load balancers in
  * them, then deletion, the audit of a pool of its own, health and metrics, and last NATS going away.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Readiness as ServiceReadiness } from '../../apps/ipam/src/http/readiness.service.js';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { ResponseChecker, type OpenApiDocument } from '../support/openapi-responses.js';
+import { httpFixture, problem, type HttpFixture, type HttpReply } from '../support/http-fixture.js';
+import type { OpenApiDocument } from '../support/openapi-responses.js';
+import type { Published } from '../support/service-fixture.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { SCHEMAS } from '../../libs/ipam-contract/src/index.js';
-import { publishInput, sleep, StreamAudit, waitFor, type OutcomeRecord } from '../support/stream-audit.js';
+import { sleep, waitFor, type OutcomeRecord } from '../support/stream-audit.js';
 import { lbRef, loadBalancer, RKE2_ANNOTATIONS } from './doc-examples.js';
 
 const STREAM = 'IPAM_HTTP';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let base = '';
-let ids = 0;
-/** the served OpenAPI document, which every answer below must match */
-let checker: ResponseChecker | undefined;
+let f: HttpFixture;
+/** one HTTP request; every answer must match the served OpenAPI document (the document and its page aside) */
+let http: HttpFixture['http'];
 /** the stream sequence of the PoolDeleted input of pool "spare" (set by the DELETE tests) */
 let spareDeletedSeq = 0;
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
 
-interface Reply<T> {
-  status: number;
-  contentType: string;
-  text: string;
-  /** the parsed JSON body (the text when the answer is not JSON) */
-  body: T;
-}
+type Reply<T> = HttpReply<T>;
 
 type Json = Record<string, unknown>;
-
-/**
- * One HTTP request to the service; `json` is sent as application/json, `body` as is with `type`. The
- * answer must match the OpenAPI document (the document and its page themselves aside).
- */
-async function http<T = Json>(
-  method: string,
-  path: string,
-  opts: { json?: unknown; body?: string; type?: string } = {},
-): Promise<Reply<T>> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers['content-type'] = 'application/json';
-  }
-  if (opts.body !== undefined) body = opts.body;
-  if (opts.type !== undefined) headers['content-type'] = opts.type;
-  const r = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
-  const text = await r.text();
-  const contentType = r.headers.get('content-type') ?? '';
-  const json = /^application\/(problem\+)?json/.test(contentType);
-  const parsed: unknown = json ? JSON.parse(text) : text;
-  if (checker && !/^\/(openapi\.json|docs)/.test(path)) {
-    checker.check({ method, url: path, status: r.status, contentType, body: parsed });
-  }
-  return { status: r.status, contentType, text, body: parsed as T };
-}
-
-/** An RFC 9457 problem: the status, the code (and the type named after it), the detail, other members. */
-function problem(status: number, code: string, detail: unknown = expect.any(String), members: Json = {}) {
-  return {
-    type: `https://ipam.dev/problems/${code}`,
-    title: expect.any(String),
-    status,
-    detail,
-    code,
-    ...members,
-  };
-}
 
 /** What a 400 answer says: every one is a BadRequest problem (the body parser's too). */
 function said(r: Reply<unknown>): string {
@@ -111,20 +56,10 @@ function said(r: Reply<unknown>): string {
   return String(b.detail);
 }
 
-interface Sent {
-  /** the input's stream sequence */
-  seq: number;
-  id: string;
-  outcome: OutcomeRecord;
-}
+type Sent = Published;
 
 /** Publishes one input into the stream over NATS (as upstream systems do) and waits for its outcome. */
-async function send(subject: string, body: unknown): Promise<Sent> {
-  const id = `http-spec-${++ids}`;
-  const seq = await publishInput(js, subject, body, id);
-  const outcome = await audit.waitForOutcome(seq);
-  return { seq, id, outcome };
-}
+const send = (subject: string, body: unknown): Promise<Sent> => f.publish(subject, body);
 
 /** The last input stored in the stream, and its outcome. */
 async function lastInput(): Promise<{
@@ -134,10 +69,10 @@ async function lastInput(): Promise<{
   body: Json;
   outcome: OutcomeRecord;
 }> {
-  await audit.refresh();
-  const input = audit.inputs().at(-1);
+  await f.audit.refresh();
+  const input = f.audit.inputs().at(-1);
   if (!input) throw new Error('no input in the stream');
-  const outcome = await audit.waitForOutcome(input.seq);
+  const outcome = await f.audit.waitForOutcome(input.seq);
   return {
     seq: input.seq,
     subject: input.subject,
@@ -149,9 +84,9 @@ async function lastInput(): Promise<{
 
 /** Runs `fn` and checks that it stored nothing in the stream (a 400 or 404 publishes nothing). */
 async function publishesNothing(fn: () => Promise<void>): Promise<void> {
-  const before = await audit.lastSeq();
+  const before = await f.audit.lastSeq();
   await fn();
-  expect(await audit.lastSeq()).toBe(before);
+  expect(await f.audit.lastSeq()).toBe(before);
 }
 
 /** The /readyz body: the service's own readiness fields, with a status word (and `live` when ready). */
@@ -159,7 +94,7 @@ type Readiness = ServiceReadiness & { status: string; live?: boolean };
 
 /** Waits until the service has read (and so folded into its audit model) everything in the stream. */
 async function settled(): Promise<number> {
-  const last = await audit.lastSeq();
+  const last = await f.audit.lastSeq();
   await waitFor(
     `the service to read the stream up to seq ${last}`,
     async () => {
@@ -263,23 +198,11 @@ function parseMetrics(text: string): Map<string, number> {
 // ---------------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'http-api-1' });
-  await waitUntilLive(service);
-  base = service.httpUrl;
-  // nothing here may reach beyond the loopback interface
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) throw new Error(`the service listens on ${base}`);
-  audit = new StreamAudit(nc, STREAM);
-  const doc = await fetch(`${base}/openapi.json`);
-  checker = new ResponseChecker((await doc.json()) as OpenApiDocument);
+  f = await httpFixture(STREAM, 'http-api', { idPrefix: 'http-spec' });
+  ({ http } = f);
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-}, 30_000);
+afterAll(() => f?.stop(), 30_000);
 
 describe('PUT /v1/pools/{name}', () => {
   it('creates a pool from JSON: publishes PoolCreated, 201 with the canonical pool and its status', async () => {
@@ -452,8 +375,8 @@ describe('PUT /v1/pools/{name}', () => {
       }),
     );
     // the stored input at `seq` was PoolCreated, answered by the same rejection
-    const outcome = await audit.waitForOutcome(r.body.seq);
-    expect(audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.created');
+    const outcome = await f.audit.waitForOutcome(r.body.seq);
+    expect(f.audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.created');
     expect(outcome.subject).toBe('ipam.pool.rejected');
     expect(outcome.body).toMatchObject({ name, code, reason: r.body.detail });
     expect((await http('GET', `/v1/pools/${name}`)).status).toBe(404);
@@ -716,7 +639,7 @@ describe('/v1/loadbalancers/{namespace}/{name}', () => {
         causationId: expect.stringMatching(/^http-/),
       }),
     );
-    expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.lb.rejected');
+    expect((await f.audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.lb.rejected');
     expect((await http('GET', `/v1/loadbalancers/${namespace}/z`)).status).toBe(404);
   });
 
@@ -789,7 +712,7 @@ describe('POST /v1/addresses/{ip}/release (force-release)', () => {
         causationId: expect.stringMatching(/^http-/),
       }),
     );
-    expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.ip.rejected');
+    expect((await f.audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.ip.rejected');
   });
 
   it('web/b still holds 10.1.0.3 after those rejections', async () => {
@@ -831,8 +754,8 @@ describe('DELETE /v1/pools/{name}', () => {
         causationId: expect.stringMatching(/^http-/),
       }),
     );
-    expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
-    expect(audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.deleted');
+    expect((await f.audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
+    expect(f.audit.records.get(r.body.seq)?.subject).toBe('ipam.pool.deleted');
     expect((await http('GET', '/v1/pools/web')).status).toBe(200);
   });
 
@@ -848,7 +771,7 @@ describe('DELETE /v1/pools/{name}', () => {
       code: 'AllocatedOutOfRange',
       seq: expect.any(Number),
     });
-    expect((await audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
+    expect((await f.audit.waitForOutcome(r.body.seq)).subject).toBe('ipam.pool.rejected');
     expect((await http('GET', '/v1/pools/web')).body).toEqual(before.body);
     expect(before.body.status).toEqual({
       total: 253,
@@ -1265,9 +1188,9 @@ describe('GET /healthz, /readyz, /metrics', () => {
 
   it('/metrics: outcomes by subject and code, the decision latency histogram, consumer lag', async () => {
     await settled();
-    await audit.refresh();
+    await f.audit.refresh();
     const fromStream: Record<string, number> = {};
-    for (const o of audit.outcomes()) {
+    for (const o of f.audit.outcomes()) {
       const code = typeof o.body.code === 'string' ? o.body.code : '';
       const key = `ipam_outcomes_total{subject="${o.subject}",code="${code}"}`;
       fromStream[key] = (fromStream[key] ?? 0) + 1;
@@ -1279,7 +1202,7 @@ describe('GET /healthz, /readyz, /metrics', () => {
     expect(fromMetrics['ipam_outcomes_total{subject="ipam.pool.rejected",code="RangeOverlap"}']).toBe(1);
     expect(fromMetrics['ipam_outcomes_total{subject="ipam.lb.rejected",code="NoMatchingPool"}']).toBe(1);
     expect(fromMetrics['ipam_outcomes_total{subject="ipam.ip.rejected",code="AddressNotAllocated"}']).toBe(2);
-    const outcomes = audit.outcomes().length;
+    const outcomes = f.audit.outcomes().length;
     expect(m.get('ipam_decision_seconds_count')).toBe(outcomes);
     expect(m.get('ipam_decision_seconds_bucket{le="+Inf"}')).toBe(outcomes);
     expect(m.get('ipam_decision_seconds_sum')).toBeGreaterThan(0);
@@ -1503,8 +1426,8 @@ describe('the OpenAPI document and page', () => {
 
 describe('readiness without NATS', () => {
   it('/readyz: 503 while the NATS server is down, /healthz still 200, writes 503 Unavailable at once; ready again once it is back', async () => {
-    const before = await audit.lastSeq();
-    await nats.kill9();
+    const before = await f.audit.lastSeq();
+    await f.nats.kill9();
     try {
       // the client notices the lost connection (at once here: the socket closes)
       await waitFor(
@@ -1541,13 +1464,13 @@ describe('readiness without NATS', () => {
       expect(put.status).toBe(503);
       expect(put.body).toEqual(problem(503, 'Unavailable', expect.stringContaining('nothing was published')));
     } finally {
-      await nats.restart();
+      await f.nats.restart();
     }
     await waitFor('/readyz to answer 200 again', async () => (await http('GET', '/readyz')).status === 200, {
       timeoutMs: 15_000,
       intervalMs: 100,
     });
-    expect(await audit.lastSeq()).toBe(before);
+    expect(await f.audit.lastSeq()).toBe(before);
     expect((await http('GET', '/v1/pools/outage')).status).toBe(404);
   }, 30_000);
 });

@@ -11,72 +11,23 @@
  * Every answer is also checked against the served OpenAPI document (test/support/openapi-responses.ts).
  */
 import type { ArgumentsHost } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { ProblemFilter } from '../../apps/ipam/src/http/problem.filter.js';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { ResponseChecker, type OpenApiDocument } from '../support/openapi-responses.js';
-import { StreamAudit } from '../support/stream-audit.js';
+import { httpFixture, problem, type HttpFixture, type HttpReply as Reply } from '../support/http-fixture.js';
 
 const STREAM = 'IPAM_HTTP_LIMITS';
 const LIMIT = 4096;
 
-let nats: TestNats;
-let nc: NatsConnection;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let base = '';
-let checker: ResponseChecker | undefined;
+let f: HttpFixture;
+let http: HttpFixture['http'];
 
 type Json = Record<string, unknown>;
 
-interface Reply<T> {
-  status: number;
-  contentType: string;
-  body: T;
-}
-
-/** One request; the answer must match the OpenAPI document. */
-async function http<T = Json>(
-  method: string,
-  path: string,
-  opts: { json?: unknown; body?: string; type?: string } = {},
-): Promise<Reply<T>> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers['content-type'] = 'application/json';
-  }
-  if (opts.body !== undefined) body = opts.body;
-  if (opts.type !== undefined) headers['content-type'] = opts.type;
-  const r = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
-  const text = await r.text();
-  const contentType = r.headers.get('content-type') ?? '';
-  const parsed: unknown = /^application\/(problem\+)?json/.test(contentType) ? JSON.parse(text) : text;
-  checker?.check({ method, url: path, status: r.status, contentType, body: parsed });
-  return { status: r.status, contentType, body: parsed as T };
-}
-
-/** An RFC 9457 problem of this status and code. */
-function problem(status: number, code: string, detail: unknown = expect.any(String), members: Json = {}) {
-  return {
-    type: `https://ipam.dev/problems/${code}`,
-    title: expect.any(String),
-    status,
-    detail,
-    code,
-    ...members,
-  };
-}
-
 /** Runs `fn` and checks that it stored nothing in the stream. */
 async function publishesNothing(fn: () => Promise<void>): Promise<void> {
-  const before = await audit.lastSeq();
+  const before = await f.audit.lastSeq();
   await fn();
-  expect(await audit.lastSeq()).toBe(before);
+  expect(await f.audit.lastSeq()).toBe(before);
 }
 
 function nestedArrays(levels: number): unknown {
@@ -91,24 +42,11 @@ const pool = (name: string, subnet: string) => ({
 });
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  service = await startTestService(nats.url, {
-    IPAM_STREAM: STREAM,
-    IPAM_INSTANCE_ID: 'http-limits-1',
-    IPAM_MAX_BODY_BYTES: String(LIMIT),
-  });
-  await waitUntilLive(service);
-  base = service.httpUrl;
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) throw new Error(`the service listens on ${base}`);
-  audit = new StreamAudit(nc, STREAM);
-  checker = new ResponseChecker((await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDocument);
+  f = await httpFixture(STREAM, 'http-limits', { env: { IPAM_MAX_BODY_BYTES: String(LIMIT) } });
+  ({ http } = f);
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-}, 30_000);
+afterAll(() => f?.stop(), 30_000);
 
 describe('every error is an RFC 9457 problem', () => {
   it.each([
@@ -407,7 +345,7 @@ describe('the response check itself', () => {
   it('refuses a status the document does not give the operation, and a body that is not its schema', () => {
     const check =
       (a: { method: string; url: string; status: number; contentType: string; body: unknown }) => () =>
-        checker?.check(a);
+        f.checker.check(a);
     expect(
       check({
         method: 'GET',

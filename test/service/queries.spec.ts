@@ -2,33 +2,16 @@
  * Queries over NATS request/reply (ipam.query.pools, ipam.query.pool, ipam.query.lb): answers from the
  * folded state, errors as {error: {code, reason}}, bad request bodies, and nothing stored in the stream.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit } from '../support/stream-audit.js';
+import { serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
 import { DOC_EXAMPLES, lbRef, loadBalancer, RKE2_ANNOTATIONS } from './doc-examples.js';
 
 const STREAM = 'IPAM_QUERIES';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
+let f: ServiceFixture;
 
-async function send(subject: string, body: unknown) {
-  const seq = await publishInput(js, subject, body, `queries-${++ids}`);
-  return audit.waitForOutcome(seq);
-}
-
-async function query<T = Record<string, unknown>>(subject: string, body: unknown): Promise<T> {
-  const data = body instanceof Uint8Array ? body : typeof body === 'string' ? body : JSON.stringify(body);
-  const reply = await nc.request(subject, data, { timeout: 5000 });
-  return reply.json<T>();
-}
+const send = async (subject: string, body: unknown) => (await f.publish(subject, body)).outcome;
+const query = <T = Record<string, unknown>>(subject: string, body: unknown): Promise<T> =>
+  f.query<T>(subject, body);
 
 interface PoolView {
   apiVersion: string;
@@ -45,12 +28,7 @@ interface PoolView {
 }
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'queries-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'queries');
   for (const pool of DOC_EXAMPLES)
     expect((await send('ipam.pool.created', pool)).subject).toBe('ipam.pool.accepted');
   // default-ip-pool-2: a .2, b .3, c .4; a released -> history; rke2: one holder
@@ -65,10 +43,7 @@ beforeAll(async () => {
   );
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 describe('ipam.query.pools', () => {
   it('lists every pool with its status', async () => {
@@ -203,14 +178,14 @@ describe('ipam.query.lb', () => {
 
 describe('queries are not stored', () => {
   it('leave the stream as it was, and every input still has exactly one outcome', async () => {
-    await audit.waitUntilAllAnswered();
-    const before = await audit.lastSeq();
+    await f.audit.waitUntilAllAnswered();
+    const before = await f.audit.lastSeq();
     await query('ipam.query.pools', {});
     await query('ipam.query.pool', { name: 'default-ip-pool-2' });
     await query('ipam.query.lb', { namespace: 'default', name: 'lb-b' });
     await query('ipam.query.pool', 'garbage');
-    expect(await audit.lastSeq()).toBe(before);
-    audit.assertExactlyOnce();
-    expect(audit.foldHoldings().violations).toEqual([]);
+    expect(await f.audit.lastSeq()).toBe(before);
+    f.audit.assertExactlyOnce();
+    expect(f.audit.foldHoldings().violations).toEqual([]);
   });
 });

@@ -3,65 +3,34 @@
  * later one refused where the key's pool does not serve it, releases with stillSharedBy, the pool status
  * and the audit timeline of the address showing each holder; every body checked against the schemas.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit, type OutcomeRecord } from '../support/stream-audit.js';
+import { ipPool, lb, scope, serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
+import type { OutcomeRecord } from '../support/stream-audit.js';
 import { outcomeSchemaErrors, schemaErrors } from '../support/wire-schemas.js';
 
 const STREAM = 'IPAM_SHARING';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
+let f: ServiceFixture;
 
 async function send(subject: string, body: unknown): Promise<OutcomeRecord> {
-  const seq = await publishInput(js, subject, body, `sharing-${++ids}`);
-  const outcome = await audit.waitForOutcome(seq);
+  const { outcome } = await f.publish(subject, body);
   expect(outcomeSchemaErrors(outcome.subject, outcome.body)).toEqual([]);
   return outcome;
 }
 
 async function poolStatus(name: string): Promise<Record<string, unknown>> {
-  const reply = await nc.request('ipam.query.pool', JSON.stringify({ name }), { timeout: 5000 });
-  const view = reply.json<Record<string, unknown>>();
+  const view = await f.query('ipam.query.pool', { name });
   expect(schemaErrors('PoolView', view)).toEqual([]);
   return view;
 }
 
-const scope = (namespace: string) => ({ scope: [{ project: '*', namespace, guestCluster: '*' }] });
-const ipPool = (name: string, spec: Record<string, unknown>) => ({
-  apiVersion: 'loadbalancer.harvesterhci.io/v1beta1',
-  kind: 'IPPool',
-  metadata: { name },
-  spec,
-});
-const lb = (namespace: string, name: string, spec: Record<string, unknown> = {}) => ({
-  metadata: { namespace, name },
-  spec,
-});
-
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'sharing-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'sharing');
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 async function audit_(ip: string): Promise<{ holders: Array<{ loadBalancer: string; to: unknown }> }> {
-  const reply = await nc.request('ipam.query.audit.address', JSON.stringify({ ip }), { timeout: 5000 });
+  const reply = await f.nc.request('ipam.query.audit.address', JSON.stringify({ ip }), { timeout: 5000 });
   return reply.json();
 }
 

@@ -4,37 +4,20 @@
  * accepted; each dropped field is named in the `warnings` of its ipam.pool.accepted, and in the answer
  * of `PUT /v1/pools/{name}`. A pool without unknown fields gets an outcome without `warnings`.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit, type OutcomeRecord } from '../support/stream-audit.js';
+import { serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
 
 const STREAM = 'IPAM_UNKNOWN_FIELDS';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
+let f: ServiceFixture;
 
-async function send(
-  subject: string,
-  body: unknown,
-): Promise<{ seq: number; id: string; outcome: OutcomeRecord }> {
-  const id = `unknown-fields-${++ids}`;
-  const seq = await publishInput(js, subject, body, id);
-  return { seq, id, outcome: await audit.waitForOutcome(seq) };
-}
+const send = (subject: string, body: unknown) => f.publish(subject, body);
 
 async function put(
   name: string,
   body: string,
   type: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${service!.httpUrl}/v1/pools/${name}`, {
+  const r = await fetch(`${f.service.httpUrl}/v1/pools/${name}`, {
     method: 'PUT',
     headers: { 'content-type': type },
     body,
@@ -46,18 +29,10 @@ async function put(
 const dropped = (path: string) => `unknown field "${path}" was dropped`;
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'unknown-fields-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'unknown-fields');
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 describe('unknown fields of a pool over NATS', () => {
   it('a PoolCreated with `type: range` on a range and an unknown scope key is accepted, with a warning for each', async () => {
@@ -145,7 +120,7 @@ describe('unknown fields of a pool over HTTP', () => {
   });
 
   it('every input got exactly one outcome', async () => {
-    await audit.waitUntilAllAnswered();
-    audit.assertExactlyOnce();
+    await f.audit.waitUntilAllAnswered();
+    f.audit.assertExactlyOnce();
   });
 });

@@ -3,29 +3,20 @@
  * would get now and the load balancers a pool change would affect, store nothing (the stream's last
  * sequence stays), and match what the real write then does. Each test uses pools of its own.
  */
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { IpamService } from '../../apps/ipam/src/service.js';
-import { startTestNats, type TestNats } from '../support/nats.js';
-import { startTestService, waitUntilLive } from '../support/ipam-service.js';
-import { publishInput, StreamAudit, type OutcomeRecord } from '../support/stream-audit.js';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
+import type { OutcomeRecord } from '../support/stream-audit.js';
 import { schemaErrors } from '../support/wire-schemas.js';
 
 const STREAM = 'IPAM_WHATIF';
 
-let nats: TestNats;
-let nc: NatsConnection;
-let js: JetStreamClient;
+let f: ServiceFixture;
 let jsm: JetStreamManager;
-let service: IpamService | undefined;
-let audit: StreamAudit;
-let ids = 0;
 
 type Json = Record<string, unknown>;
 
 async function send(subject: string, body: unknown): Promise<OutcomeRecord> {
-  const seq = await publishInput(js, subject, body, `whatif-${++ids}`);
-  return audit.waitForOutcome(seq);
+  return (await f.publish(subject, body)).outcome;
 }
 
 async function lastSeq(): Promise<number> {
@@ -33,8 +24,7 @@ async function lastSeq(): Promise<number> {
 }
 
 async function whatif(subject: string, body: unknown): Promise<Json> {
-  const reply = await nc.request('ipam.query.whatif', JSON.stringify({ subject, body }), { timeout: 5000 });
-  return reply.json<Json>();
+  return f.query<Json>('ipam.query.whatif', { subject, body });
 }
 
 /** An answer without what only a stored input has (its sequence and id, a pool's version). */
@@ -83,19 +73,11 @@ const pool = (name: string, ranges: unknown[], namespace = name) => ({
 const lb = (namespace: string, name: string, spec: Json = {}) => ({ metadata: { namespace, name }, spec });
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  service = await startTestService(nats.url, { IPAM_STREAM: STREAM, IPAM_INSTANCE_ID: 'whatif-1' });
-  await waitUntilLive(service);
-  audit = new StreamAudit(nc, STREAM);
+  f = await serviceFixture(STREAM, 'whatif');
+  jsm = await jetstreamManager(f.nc);
 }, 30_000);
 
-afterAll(async () => {
-  await service?.close().catch(() => undefined);
-  await nats?.stop();
-});
+afterAll(() => f?.stop());
 
 describe('ipam.query.whatif', () => {
   it('answers a pool create and a load balancer request as their publishes then are answered, storing nothing', async () => {
@@ -143,7 +125,7 @@ describe('ipam.query.whatif', () => {
     expect(del.affected).toEqual(update.affected);
     // the update then does what the dry run said: the history entry is gone
     await dryThenReal('ipam.pool.updated', shrink);
-    const view = (await nc.request('ipam.query.pool', JSON.stringify({ name: 'wi-c' }))).json<Json>();
+    const view = (await f.nc.request('ipam.query.pool', JSON.stringify({ name: 'wi-c' }))).json<Json>();
     expect((view.status as Json).allocatedHistory).toEqual({});
   });
 
@@ -153,7 +135,7 @@ describe('ipam.query.whatif', () => {
     expect(bad).toMatchObject({ subject: 'ipam.lb.rejected', body: { code: 'InvalidEvent' }, affected: [] });
     expect(await whatif('ipam.pool.accepted', {})).toMatchObject({ error: { code: 'InvalidRequest' } });
     const noBody = (
-      await nc.request('ipam.query.whatif', JSON.stringify({ subject: 'ipam.pool.created' }))
+      await f.nc.request('ipam.query.whatif', JSON.stringify({ subject: 'ipam.pool.created' }))
     ).json();
     expect(noBody).toMatchObject({ error: { code: 'InvalidRequest' } });
     expect(await lastSeq()).toBe(before);
@@ -162,7 +144,7 @@ describe('ipam.query.whatif', () => {
 
 describe('?dryRun=All over HTTP', () => {
   async function http(method: string, path: string, json?: unknown) {
-    const r = await fetch(`${service!.httpUrl}${path}`, {
+    const r = await fetch(`${f.service.httpUrl}${path}`, {
       method,
       headers: json === undefined ? {} : { 'content-type': 'application/json' },
       body: json === undefined ? undefined : JSON.stringify(json),
