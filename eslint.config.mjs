@@ -28,7 +28,8 @@ export default tseslint.config(
   { files: ['apps/ipam/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('cli') }] } },
   { files: ['apps/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: appImports('ipam') }] } },
   {
-    // the web console: no other app, and only types from the libraries (no class-validator or NATS in the browser bundle)
+    // the web console: no other app, and only types from the libraries (no class-validator or NATS in the browser bundle),
+    // but for the domain's pure address functions (ipaddr.js only)
     files: ['apps/console/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -37,7 +38,11 @@ export default tseslint.config(
           patterns: [
             ...appImports('ipam'),
             ...appImports('cli'),
-            { group: ['**/libs/**'], allowTypeImports: true, message: 'The console takes only types from the libraries (import type).' },
+            {
+              regex: '(^|/)libs/(?!ipam-domain/src/address\\.js$)',
+              allowTypeImports: true,
+              message: 'The console takes only types from the libraries (import type), and the pure address functions of libs/ipam-domain/src/address.ts.',
+            },
           ],
         },
       ],
