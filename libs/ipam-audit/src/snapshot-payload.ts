@@ -27,7 +27,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * JSON text of a plain value, built in slices: arrays longer than SLICE are written SLICE elements at a
  * time with the event loop let run between slices. The value must not change meanwhile (an export).
  */
-const SLICE = 20_000;
+const SLICE = 100_000;
 async function slicedJson(value: unknown, out: string[]): Promise<void> {
   if (Array.isArray(value) && value.length > SLICE) {
     out.push('[');
