@@ -164,8 +164,8 @@ export class PoolRejectedDto extends CausationDto {
   reason!: string;
 }
 
-@JSONSchema({ description: 'one address of a dual-stack allocation' })
-export class AllocatedAddressDto {
+@JSONSchema({ description: 'one address a dual-stack load balancer holds' })
+export class HeldAddressDto {
   @IsString()
   ip!: string;
 
@@ -182,7 +182,10 @@ export class AllocatedAddressDto {
 
   @IsString()
   ipPool!: string;
+}
 
+@JSONSchema({ description: 'one address of a dual-stack allocation' })
+export class AllocatedAddressDto extends HeldAddressDto {
   @IsBoolean()
   fromHistory!: boolean;
 }
@@ -439,21 +442,10 @@ export class LoadBalancerViewDto {
 
   @IsOptional()
   @IsArray()
-  @JSONSchema({
-    items: {
-      type: 'object',
-      properties: {
-        ip: { type: 'string' },
-        mask: { type: 'string' },
-        prefixLength: { type: 'integer', minimum: 0 },
-        gateway: { type: ['string', 'null'] },
-        ipPool: { type: 'string' },
-      },
-      required: ['ip', 'mask', 'prefixLength', 'gateway', 'ipPool'],
-    },
-    description: 'every address it holds, when more than one (dual-stack)',
-  })
-  addresses?: unknown[];
+  @ValidateNested({ each: true })
+  @Type(() => HeldAddressDto)
+  @JSONSchema({ description: 'every address it holds, when more than one (dual-stack)' })
+  addresses?: HeldAddressDto[];
 
   @IsOptional()
   @IsString()
