@@ -111,3 +111,11 @@ export type {
   MigrationWarning,
   MigrationPlan,
 } from './vip-pools.migrate.js';
+export { exportState, importState, SNAPSHOT_FORMAT, SnapshotError } from './snapshot.js';
+export type {
+  StateSnapshot,
+  PoolSnapshot,
+  RecordsSnapshot,
+  ShareSnapshot,
+  SnapshotOffset,
+} from './snapshot.js';
