@@ -3,25 +3,23 @@
  * later one refused where the key's pool does not serve it, releases with stillSharedBy, the pool status
  * and the audit timeline of the address showing each holder; every body checked against the schemas.
  */
-import { ipPool, lb, scope, serviceFixture, type ServiceFixture } from '../support/service-fixture.js';
-import type { OutcomeRecord } from '../support/stream-audit.js';
-import { outcomeSchemaErrors, schemaErrors } from '../support/wire-schemas.js';
+import {
+  ipPool,
+  lb,
+  poolStatusChecked,
+  scope,
+  sendChecked,
+  serviceFixture,
+  type ServiceFixture,
+} from '../support/service-fixture.js';
 
 const STREAM = 'IPAM_SHARING';
 
 let f: ServiceFixture;
 
-async function send(subject: string, body: unknown): Promise<OutcomeRecord> {
-  const { outcome } = await f.publish(subject, body);
-  expect(outcomeSchemaErrors(outcome.subject, outcome.body)).toEqual([]);
-  return outcome;
-}
-
-async function poolStatus(name: string): Promise<Record<string, unknown>> {
-  const view = await f.query('ipam.query.pool', { name });
-  expect(schemaErrors('PoolView', view)).toEqual([]);
-  return view;
-}
+/** every outcome and pool status checked against the contract's schemas */
+const send = (subject: string, body: unknown) => sendChecked(f, subject, body);
+const poolStatus = (name: string) => poolStatusChecked(f, name);
 
 beforeAll(async () => {
   f = await serviceFixture(STREAM, 'sharing');

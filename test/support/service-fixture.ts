@@ -10,6 +10,7 @@ import type { IpamService } from '../../apps/ipam/src/service.js';
 import { startTestNats, type TestNats } from './nats.js';
 import { startTestService, waitUntilLive } from './ipam-service.js';
 import { publishInput, StreamAudit, type OutcomeRecord } from './stream-audit.js';
+import { outcomeSchemaErrors, schemaErrors } from './wire-schemas.js';
 
 export interface Published {
   seq: number;
@@ -81,6 +82,20 @@ export async function serviceFixture(
     await nats.stop();
     throw err;
   }
+}
+
+/** Publishes one input and returns its outcome, checked against the contract's schema of its subject. */
+export async function sendChecked(f: ServiceFixture, subject: string, body: unknown): Promise<OutcomeRecord> {
+  const { outcome } = await f.publish(subject, body);
+  expect(outcomeSchemaErrors(outcome.subject, outcome.body)).toEqual([]);
+  return outcome;
+}
+
+/** ipam.query.pool of `name`, checked against the PoolView schema. */
+export async function poolStatusChecked(f: ServiceFixture, name: string): Promise<Record<string, unknown>> {
+  const view = await f.query('ipam.query.pool', { name });
+  expect(schemaErrors('PoolView', view)).toEqual([]);
+  return view;
 }
 
 /** Input builders shared by the service specs. */
