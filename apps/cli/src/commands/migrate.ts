@@ -1,6 +1,6 @@
 /**
  * `ipam migrate vip-pools`: Harvester's deprecated vip-pools setting (and the kube-vip records of
- * the addresses it handed out) become IP pools and history entries (spec/semantics.md section 8).
+ * the addresses it handed out) become IP pools and history entries (docs/semantics.md section 8).
  */
 import { planVipPoolsMigration, type MigrationPlan } from '../../../../libs/ipam-domain/src/index.js';
 import { readValue } from '../documents.js';
