@@ -6,7 +6,7 @@
  *   rejections) and published straight into a fresh IPAM stream, as the service stores them;
  * - the service is started on each (its durable consumer acknowledged to the end, as on a restart), reads
  *   the whole stream (`fullReplayMs*`, a same-run baseline) and writes snapshots as configured (every
- *   100,000 events by default, and after IPAM_SNAPSHOT_EVERY_MS = 5 s here when idle, so that the end of
+ *   50,000 events by default, and after IPAM_SNAPSHOT_EVERY_MS = 5 s here when idle, so that the end of
  *   the log is covered too);
  * - restartMs10k / restartMs1M: that service is killed with SIGKILL and a new one started on the same
  *   host; from the kill until the new one's /readyz says ready at the stream's last sequence. The new one

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
       IPAM_STREAM_REPLICAS: 1,
       IPAM_LEASE_TTL_MS: 2_500,
       IPAM_SNAPSHOT_BUCKET: 'ipam-snapshots',
-      IPAM_SNAPSHOT_EVERY_EVENTS: 100_000,
+      IPAM_SNAPSHOT_EVERY_EVENTS: 50_000,
       IPAM_SNAPSHOT_KEEP: 3,
       IPAM_MAX_BODY_BYTES: 65_536,
       HTTP_PORT: 8080,

@@ -71,7 +71,7 @@ export class IpamEnv {
   @Min(0, {
     message: 'IPAM_SNAPSHOT_EVERY_EVENTS must be a whole number of events, 0 or more (0: not by count)',
   })
-  IPAM_SNAPSHOT_EVERY_EVENTS = 100_000;
+  IPAM_SNAPSHOT_EVERY_EVENTS = 50_000;
 
   /** a snapshot this often when anything was read since the last (0: not by time) */
   @Transform(toInt)
