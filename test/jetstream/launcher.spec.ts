@@ -67,11 +67,12 @@ describe('nats-server launcher', () => {
 
   it('writes to logFile when given', async () => {
     const logFile = join(tmp(), 'nats.log');
-    const srv = await startNatsServer({ storeDir: tmp(), logFile });
+    // a server logging to a file has been seen taking over 10 s to accept connections on a loaded machine
+    const srv = await startNatsServer({ storeDir: tmp(), logFile, readyTimeoutMs: 30_000 });
     servers.push(srv);
     await srv.stop();
     expect(readFileSync(logFile, 'utf8')).toMatch(/Server is ready/);
-  });
+  }, 60_000);
 
   it('fails with a clear error including the server output when the port is taken', async () => {
     const port = await freePort();

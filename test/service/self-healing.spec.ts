@@ -122,8 +122,9 @@ describe('a deleted durable consumer', () => {
       metadata: { namespace: 'default', name: 'meanwhile' },
     });
 
-    await a.waitForLine('the durable consumer was deleted (not by this service); recreating it', 15_000);
-    await a.waitForLine('recreated the durable consumer; deciding again', 15_000);
+    // the check runs every 2 s; the margin is for a loaded machine (a CI run saw more than 15 s)
+    await a.waitForLine('the durable consumer was deleted (not by this service); recreating it', 40_000);
+    await a.waitForLine('recreated the durable consumer; deciding again', 40_000);
     const audit = new StreamAudit(nc, stream);
     const [outcome] = await outcomeOf(audit, seq);
     expect(outcome.subject).toBe('ipam.ip.allocated');
@@ -138,7 +139,7 @@ describe('a deleted durable consumer', () => {
     await audit.refresh();
     for (const input of audit.inputs()) expect(audit.outcomesByCause().get(input.seq)).toHaveLength(1);
     expect(a.isRunning()).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('an overwritten lease', () => {
