@@ -112,6 +112,11 @@ describe('the service and the ipam CLI under their users', () => {
     expect(info.config.deny_purge).toBe(true);
   });
 
+  it('the service reads through its durable consumer with ack policy all (acknowledged in batches)', async () => {
+    const config = (await durableConfig()) as { ack_policy?: string };
+    expect(config.ack_policy).toBe(AckPolicy.All);
+  });
+
   it('the operator applies the doc-page pools and gets a load balancer its address', async () => {
     const applied = await ipam('operator', ['apply', '-f', 'docs/examples/harvester-doc-examples.yaml']);
     expect(applied).toMatchObject({ code: 0, err: '' });

@@ -133,7 +133,7 @@ describe('a deleted durable consumer', () => {
     const after = await requestLb(url, 'after');
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ loadBalancer: 'default/after', ipPool: 'heal' });
-    expect((await jsm.consumers.info(stream, 'ipam-allocator')).config.ack_policy).toBe('explicit');
+    expect((await jsm.consumers.info(stream, 'ipam-allocator')).config.ack_policy).toBe('all');
     expect(await metric(url, 'ipam_durable_consumer_lost_total')).toBe(1);
     // every input answered exactly once
     await audit.refresh();

@@ -3,7 +3,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
-import { IPAM_CONFIG, IPAM_LOGGER, JETSTREAM, JETSTREAM_SERVER, NATS_CONNECTION } from './tokens.js';
+import {
+  IPAM_CONFIG,
+  IPAM_LOGGER,
+  JETSTREAM,
+  JETSTREAM_SERVER,
+  NATS_CONNECTION,
+  OUTCOME_PUBLISHER,
+} from './tokens.js';
+import { PubAckPipeline } from '../../../libs/jetstream/src/index.js';
 import type { JetStreamServer } from '../../../libs/nest-jetstream/src/index.js';
 import { ReadinessService } from './http/readiness.service.js';
 import { AllocatorService } from './allocator/allocator.service.js';
@@ -54,6 +62,7 @@ export class AppModule {
         { provide: NATS_CONNECTION, useValue: deps.connection },
         { provide: JETSTREAM, useValue: jetstream(deps.connection) },
         { provide: JETSTREAM_SERVER, useValue: deps.server },
+        { provide: OUTCOME_PUBLISHER, useValue: new PubAckPipeline(deps.connection) },
         ReadinessService,
         AllocatorMetrics,
         AllocatorService,

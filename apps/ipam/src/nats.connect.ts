@@ -5,7 +5,8 @@
  * of its credentials stops it. Credentials may be written in NATS_URL (`nats://user:pass@host:4222`); no
  * log line shows one (URLs are redacted).
  */
-import { connect, errors, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
+import { errors, NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
+import { connectCoalesced } from '../../../libs/jetstream/src/index.js';
 import { natsConnectionOptions, parseServers, redactUrls } from '../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
@@ -83,7 +84,8 @@ export async function connectNats(
   let nc: NatsConnection;
   for (let failures = 1; ; failures++) {
     try {
-      nc = await connect(options);
+      // socket writes coalesced once per event-loop turn (libs/jetstream/src/coalesced-writes.ts)
+      nc = await connectCoalesced(options);
       break;
     } catch (e) {
       const err = redactUrls(e instanceof Error ? e.message : String(e));

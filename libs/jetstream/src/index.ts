@@ -54,3 +54,11 @@ export type {
 export { isUnavailable, backoffMs, untilAvailable } from './unavailable.js';
 export { inboxPrefixOf, connectionInbox } from './inbox.js';
 export type { UntilAvailableOptions } from './unavailable.js';
+export { connectCoalesced } from './coalesced-writes.js';
+export { PubAckPipeline, StreamPublishError } from './pub-ack-pipeline.js';
+export type {
+  PubAckPipelineOptions,
+  StreamAck,
+  StreamPublisher,
+  StreamPublishErrorCode,
+} from './pub-ack-pipeline.js';

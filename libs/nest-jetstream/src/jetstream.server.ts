@@ -8,8 +8,11 @@
  *
  * Reading: every session first reads the stream in order up to its last sequence at the start of the
  * session (ordered consumer: rebuilding state). Then the leader consumes through the shared durable
- * consumer (explicit acks, so a crash leaves unacknowledged inputs for the next leader), while a
- * standby keeps tailing with its ordered consumer. A leadership change starts a new session from the
+ * consumer, while a standby keeps tailing with its ordered consumer. The durable acknowledges in
+ * batches (`AckPolicy.All`: one ack covers every message up to it, see ack-floor.ts), never past a
+ * message whose deferred work is still running, so a crash leaves that work for the next leader. A
+ * durable made by an earlier version (explicit acks: one per message) is replaced by one that starts
+ * right after this instance's position; where it may not be deleted, it is read on with explicit acks. A leadership change starts a new session from the
  * current position; a failure (a deferred piece of work rejected, the stream unreadable) discards the
  * position and rebuilds from the start of the stream after a backoff.
  *
@@ -37,6 +40,7 @@ import {
 } from '@nats-io/jetstream';
 import { backoffMs, untilAvailable } from '../../jetstream/src/unavailable.js';
 import { JetStreamContext, NatsRequestContext } from './jetstream.context.js';
+import { AckFloor } from './ack-floor.js';
 
 export interface TransportLogger {
   debug(obj: object, msg?: string): void;
@@ -100,6 +104,9 @@ type ServerEvents = {
 };
 
 const nanos = (ms: number) => ms * 1_000_000;
+
+/** Takes a durable delivery to acknowledge once `work` (null: none left) is done. */
+type Acker = (seq: number, m: JsMsg, work: Promise<unknown> | null) => void;
 /**
  * Pull requests expire after this long and are renewed; the server sends idle heartbeats at half of
  * it, and two missed heartbeats make the client pull again. On a cluster a pull held by a consumer
@@ -132,6 +139,10 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   private readonly handlerCache = new Map<string, MessageHandler | null>();
   /** why the durable consumer must be recreated before the next session reads through it */
   private durableLost: string | null = null;
+  /** how the durable consumer in use is acknowledged: in batches, or (an earlier version's) one by one */
+  private ackMode: 'all' | 'explicit' = 'all';
+  /** an earlier version's explicit-ack durable could not be replaced: it is used as it is */
+  private keepExplicit = false;
 
   /** highest stream sequence dispatched */
   position = 0;
@@ -271,50 +282,74 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   /**
    * The durable consumer, created when missing to start right after what this instance has read (a
    * first start on a long stream must not have every message delivered again just to be skipped).
+   * Everything up to that position has been read in order, and what waits for an answer waits in the
+   * state, so replacing a durable (an earlier version's, or one changed by someone else) loses nothing.
    */
   private async ensureDurable(): Promise<void> {
     const lost = this.durableLost;
     this.durableLost = null;
+    let existing: ConsumerConfig | null = null;
     try {
-      const info = await this.jsm.consumers.info(this.o.stream, this.o.durable);
-      const changed = durableChange(info.config);
-      if (changed === null) return;
-      // changed by someone else (it would not deliver every input, or not wait for acks): replace it
-      this.o.logger.warn(
-        { durable: this.o.durable, change: changed },
-        'the durable consumer is not as this service creates it; deleting and recreating it',
-      );
-      await this.jsm.consumers.delete(this.o.stream, this.o.durable).catch(() => undefined);
+      existing = (await this.jsm.consumers.info(this.o.stream, this.o.durable)).config;
     } catch (e) {
       if (!isConsumerNotFound(e)) throw e;
-      // missing: create it below
+    }
+    let migrating = false;
+    if (existing !== null) {
+      const changed = durableChange(existing, this.keepExplicit);
+      if (changed === null) {
+        this.ackMode = existing.ack_policy === AckPolicy.Explicit ? 'explicit' : 'all';
+        return;
+      }
+      migrating = existing.ack_policy === AckPolicy.Explicit && durableChange(existing, true) === null;
+      if (migrating) {
+        this.o.logger.info(
+          { durable: this.o.durable, startSeq: this.position + 1 },
+          'the durable consumer acknowledges one message at a time (made by an earlier version); replacing it with one that acknowledges in batches',
+        );
+      } else {
+        // changed by someone else (it would not deliver every input, or not wait for acks): replace it
+        this.o.logger.warn(
+          { durable: this.o.durable, change: changed },
+          'the durable consumer is not as this service creates it; deleting and recreating it',
+        );
+      }
+      try {
+        await this.jsm.consumers.delete(this.o.stream, this.o.durable);
+      } catch (e) {
+        if (migrating) {
+          this.keepExplicit = true;
+          this.ackMode = 'explicit';
+          this.o.logger.warn(
+            { durable: this.o.durable, err: String(e) },
+            'could not replace the durable consumer of an earlier version (may this user delete it?); reading on with one ack per message',
+          );
+          return;
+        }
+        // someone else's change that cannot be undone: the create below tells
+      }
     }
     try {
       await this.jsm.consumers.add(this.o.stream, {
         durable_name: this.o.durable,
-        ack_policy: AckPolicy.Explicit,
+        ack_policy: AckPolicy.All,
         ...(this.position > 0
           ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.position + 1 }
           : { deliver_policy: DeliverPolicy.All }),
         ack_wait: nanos(this.o.ackWaitMs),
         max_ack_pending: this.o.maxAckPending,
       });
-      if (lost === null) {
-        this.o.logger.info(
-          { durable: this.o.durable, startSeq: this.position + 1 },
-          'created the durable consumer',
-        );
-      } else {
-        this.o.logger.warn(
-          { durable: this.o.durable, startSeq: this.position + 1, reason: lost },
-          'recreated the durable consumer; deciding again',
-        );
-      }
+      this.ackMode = 'all';
+      const where = { durable: this.o.durable, startSeq: this.position + 1 };
+      if (migrating) this.o.logger.info(where, 'replaced the durable consumer; acknowledging in batches');
+      else if (lost === null) this.o.logger.info(where, 'created the durable consumer');
+      else this.o.logger.warn({ ...where, reason: lost }, 'recreated the durable consumer; deciding again');
     } catch (e) {
       // another instance created it at the same moment: use theirs
-      await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
+      const theirs = await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
         throw e;
       });
+      this.ackMode = theirs.config.ack_policy === AckPolicy.Explicit ? 'explicit' : 'all';
     }
   }
 
@@ -391,7 +426,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         .info(this.o.stream, this.o.durable)
         .then(
           (info) => {
-            const changed = durableChange(info.config);
+            const changed = durableChange(info.config, this.keepExplicit);
             if (changed !== null) this.noteDurableLost(`the durable consumer was changed: ${changed}`);
           },
           (e) => {
@@ -457,10 +492,11 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       messages.stop();
       return;
     }
+    const ack = durable ? this.acker() : null;
     try {
       for await (const m of messages) {
         if (this.sessionStale || this.closing) break;
-        const work = this.onMessage(m, durable);
+        const work = this.onMessage(m, ack);
         this.inHand = work;
         await work;
         this.inHand = null;
@@ -472,19 +508,59 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     }
   }
 
-  private async onMessage(m: JsMsg, durable: boolean): Promise<void> {
+  /**
+   * Acknowledges the durable consumer's deliveries once their work is done: with `AckPolicy.All`, one
+   * ack per turn of the event loop covers every delivery done by then (ack-floor.ts).
+   */
+  private acker(): Acker {
+    if (this.ackMode === 'explicit') {
+      return (seq, m, work) => {
+        if (work === null) m.ack();
+        else
+          work.then(
+            () => m.ack(),
+            (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`),
+          );
+      };
+    }
+    const floor = new AckFloor<JsMsg>();
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      floor.take()?.ack();
+    };
+    const soon = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(flush);
+    };
+    return (seq, m, work) => {
+      floor.delivered(seq, m, work === null);
+      if (work === null) soon();
+      else
+        work.then(
+          () => {
+            floor.settle(seq);
+            soon();
+          },
+          (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`),
+        );
+    };
+  }
+
+  private async onMessage(m: JsMsg, ack: Acker | null): Promise<void> {
     const seq = m.seq;
     if (seq <= this.position) {
-      if (durable) m.ack();
+      ack?.(seq, m, null);
       return;
     }
-    if (durable && seq > this.position + 1) {
+    if (ack !== null && seq > this.position + 1) {
       // The durable consumer is shared: messages it handed to another instance (one that lost the
       // lease, or is paused with a pull still open) are redelivered only after ack_wait. Read the gap
       // in order now; never step over a message.
       await this.fillGap(seq - 1);
       if (seq <= this.position) {
-        m.ack();
+        ack(seq, m, null);
         return;
       }
     }
@@ -518,17 +594,8 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
         this.o.logger.error({ seq, subject: m.subject, err: String(e) }, 'handler failed');
       }
     }
-    if (durable) {
-      const settled = ctx.settled();
-      if (settled === null) m.ack();
-      else
-        settled.then(
-          () => m.ack(),
-          (e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`),
-        );
-    } else {
-      ctx.settled()?.catch((e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
-    }
+    if (ack !== null) ack(seq, m, ctx.settled());
+    else ctx.settled()?.catch((e) => this.requestReset(`work for seq ${seq} failed: ${String(e)}`));
     if (this.positionWaiters.length > 0) {
       const ready = this.positionWaiters.filter((w) => w.seq <= seq);
       this.positionWaiters = this.positionWaiters.filter((w) => w.seq > seq);
@@ -551,7 +618,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     try {
       for await (const gap of messages) {
         if (gap.seq > upTo) break;
-        await this.onMessage(gap, false);
+        await this.onMessage(gap, null);
         if (this.position >= upTo || this.closing) break;
       }
     } finally {
@@ -618,9 +685,13 @@ function isConsumerNotFound(e: unknown): boolean {
   );
 }
 
-/** How a durable consumer's configuration differs from what the service creates (null: it does not). */
-function durableChange(c: ConsumerConfig): string | null {
-  if (c.ack_policy !== AckPolicy.Explicit) return `ack policy ${c.ack_policy}`;
+/**
+ * How a durable consumer's configuration differs from what the service creates (null: it does not);
+ * `explicitToo`: an earlier version's explicit acks are accepted as well.
+ */
+function durableChange(c: ConsumerConfig, explicitToo: boolean): string | null {
+  if (c.ack_policy !== AckPolicy.All && !(explicitToo && c.ack_policy === AckPolicy.Explicit))
+    return `ack policy ${c.ack_policy}`;
   if (c.filter_subject) return `filter subject ${c.filter_subject}`;
   if (c.filter_subjects && c.filter_subjects.length > 0)
     return `filter subjects ${c.filter_subjects.join(',')}`;

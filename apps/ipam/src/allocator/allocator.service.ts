@@ -13,7 +13,7 @@
  * it publishes the same outcome again under `<id>:r1`, `<id>:r2`, ... until one is stored.
  */
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { StreamAck, StreamPublisher } from '../../../../libs/jetstream/src/index.js';
 import {
   evolve,
   initialState,
@@ -33,7 +33,7 @@ import {
   type LedgerJudge,
   type RefusalReason,
 } from '../../../../libs/ipam-contract/src/index.js';
-import { IPAM_CONFIG, IPAM_LOGGER, JETSTREAM } from '../tokens.js';
+import { IPAM_CONFIG, IPAM_LOGGER, OUTCOME_PUBLISHER } from '../tokens.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -96,7 +96,7 @@ export class AllocatorService
   readSeq = 0;
 
   constructor(
-    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(OUTCOME_PUBLISHER) private readonly publisher: StreamPublisher,
     @Inject(IPAM_CONFIG) private readonly config: IpamEnv,
     @Inject(IPAM_LOGGER) private readonly logger: AppLogger,
     private readonly metrics: AllocatorMetrics,
@@ -320,7 +320,7 @@ export class AllocatorService
   }
 
   /** Applies a claimed decision and publishes it; resolves once JetStream answered. */
-  private publishClaimed(entry: Entry, started: number): Promise<PubAck> {
+  private publishClaimed(entry: Entry, started: number): Promise<StreamAck> {
     const answer = entry.answer as IpamEvent;
     evolve(this.state, answer);
     this.lastAnswered = entry.seq;
@@ -332,10 +332,10 @@ export class AllocatorService
     return this.send(entry, r.attempt);
   }
 
-  private send(entry: Entry, attempt: number): Promise<PubAck> {
+  private send(entry: Entry, attempt: number): Promise<StreamAck> {
     const base = outcomeMsgId(this.config.IPAM_STREAM, entry.seq);
     const msgID = attempt === 0 ? base : `${base}:r${attempt}`;
-    return this.js.publish(entry.answerSubject, entry.answerText, { msgID, timeout: 10_000 }).then((ack) => {
+    return this.publisher.publish(entry.answerSubject, entry.answerText, msgID).then((ack) => {
       if (!ack.duplicate) this.answered(entry.seq, entry.answer as IpamEvent);
       else if (ack.seq < entry.seq && entry.state === CLAIMED) {
         // the id was taken by a message stored before the input: never its answer. One stored
