@@ -24,7 +24,7 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -325,9 +325,17 @@ async function main(): Promise<void> {
     const httpPort = await freePort();
     log(`nats-server ${server.url}; starting the service`);
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    // BENCH_SERVICE_LOG=<file>: the service's stdout there (its warnings, what BENCH_SERVICE_NODE_ARGS
+    // such as --trace-gc prints); BENCH_SERVICE_LOG_LEVEL: another log level (info logs each decision)
+    const logTo = process.env.BENCH_SERVICE_LOG;
     service = spawn(process.execPath, [...nodeArgs, serviceMain], {
-      env: { ...process.env, NATS_URL: server.url, HTTP_PORT: String(httpPort), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        NATS_URL: server.url,
+        HTTP_PORT: String(httpPort),
+        LOG_LEVEL: process.env.BENCH_SERVICE_LOG_LEVEL ?? 'warn',
+      },
+      stdio: ['ignore', logTo ? openSync(logTo, 'w') : 'ignore', 'inherit'],
     });
     await httpReady(httpPort, 30_000);
     await setUpPools(nc, js);

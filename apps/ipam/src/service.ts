@@ -21,7 +21,6 @@ import { HttpFront, openHttpFront } from './http/listen.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { sendProblem } from './http/problem.js';
 import { AUTHENTICATOR, docsAuth } from './auth/auth.guard.js';
-import { principalContext } from './auth/request-principal.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { IpamEnv } from './config/ipam.config.js';
 import { AppLogger, NestPinoLogger } from './logging/logger.js';
@@ -155,8 +154,6 @@ async function startOnNats(
   });
   app.use(bodyDepthLimit);
   app.use(bodyParserErrors(limit, logger));
-  // after the parsers: their callbacks run outside any store opened before them
-  app.use(principalContext);
   app.useGlobalFilters(new ProblemFilter(logger));
   app.use(
     ['/docs', '/openapi.json'],

@@ -32,6 +32,7 @@ export {
   parseJsonBody,
   judged,
   validateShape,
+  checkShape,
   declareFreeText,
   readBody,
 } from './validate-body.js';

@@ -98,6 +98,12 @@ export class InputLedger<I, A, R> {
     return n;
   }
 
+  /** Whether some input claimed by this instance has no stored copy read yet (`unconfirmed > 0`, at once). */
+  get anyUnconfirmed(): boolean {
+    for (let i = this.done; i < this.head; i++) if (this.queue[i].state === CLAIMED) return true;
+    return false;
+  }
+
   /** The sequences of the inputs still waiting, oldest first. */
   unanswered(): number[] {
     const out: number[] = [];

@@ -251,19 +251,39 @@ export function readBody<T extends object>(data: Uint8Array, maxBytes: number, d
   const parsed = parseJsonText(data, maxBytes);
   if (!parsed.ok) return parsed;
   const { value, text } = parsed;
-  let problem: string | null | undefined;
-  if (text.length > VERDICT_TEXT_MAX) problem = validateShape(dto, value);
-  else {
-    let v = verdicts.get(dto);
-    if (v === undefined) verdicts.set(dto, (v = { recent: new Map(), old: new Map() }));
-    const paths = freeText.get(dto);
-    const key = paths === undefined || mayOverflow(text) ? text : memoKey(value, paths);
-    problem = v.recent.get(key);
-    if (problem === undefined) {
-      problem = v.old.get(key);
-      if (problem === undefined) problem = validateShape(dto, value);
-      remember(v, key, problem);
-    }
-  }
+  const problem =
+    text.length > VERDICT_TEXT_MAX ? validateShape(dto, value) : rememberedShape(dto, value, text);
   return problem === null ? { ok: true, value } : { ok: false, reason: problem };
+}
+
+/**
+ * validateShape with the memo of readBody, for a value parsed elsewhere (an HTTP body): null when it has
+ * the DTO's shape, else the reason.
+ */
+export function checkShape<T extends object>(
+  dto: new () => T,
+  value: Record<string, unknown>,
+): string | null {
+  const text = JSON.stringify(value);
+  // JSON.stringify writes Infinity and NaN as null: a value with a null in it is judged afresh
+  if (text.length > VERDICT_TEXT_MAX || text.includes('null')) return validateShape(dto, value);
+  return rememberedShape(dto, value, text);
+}
+
+function rememberedShape<T extends object>(
+  dto: new () => T,
+  value: Record<string, unknown>,
+  text: string,
+): string | null {
+  let v = verdicts.get(dto);
+  if (v === undefined) verdicts.set(dto, (v = { recent: new Map(), old: new Map() }));
+  const paths = freeText.get(dto);
+  const key = paths === undefined || mayOverflow(text) ? text : memoKey(value, paths);
+  let problem = v.recent.get(key);
+  if (problem === undefined) {
+    problem = v.old.get(key);
+    if (problem === undefined) problem = validateShape(dto, value);
+    remember(v, key, problem);
+  }
+  return problem;
 }

@@ -202,10 +202,12 @@ describe('claiming: the decider applies its own decision before its stored copy 
     expect(e.answerText).toBe(`${a}:a#0`);
     expect(s.ledger.waiting).toBe(0);
     expect(s.ledger.unconfirmed).toBe(1);
+    expect(s.ledger.anyUnconfirmed).toBe(true);
     s.outcome(a, e.answerText);
     expect(s.judge.confirmed).toEqual([a]);
     expect(s.judge.applied).toEqual([]);
     expect(s.ledger.unconfirmed).toBe(0);
+    expect(s.ledger.anyUnconfirmed).toBe(false);
   });
 
   it('given a claimed input, when a forged outcome for it is read first, then the forged is refused and the copy confirms', () => {
@@ -232,6 +234,7 @@ describe('claiming: the decider applies its own decision before its stored copy 
     s.outcome(a, ea.answerText);
     expect(s.judge.confirmed).toEqual([b, a]);
     expect(s.ledger.unconfirmed).toBe(0);
+    expect(s.ledger.anyUnconfirmed).toBe(false);
   });
 
   it('another instance answering the head while an older claim is unconfirmed', () => {

@@ -7,6 +7,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import fc from 'fast-check';
 import {
+  checkShape,
   declareFreeText,
   inputCommand,
   judged,
@@ -231,6 +232,37 @@ describe('readBody', () => {
     );
     expect(empty.ok ? '' : empty.reason).toContain('metadata.name should not be empty');
     expect(judged() - before).toBe(2);
+  });
+});
+
+describe('checkShape (a body parsed elsewhere, as the HTTP API has it)', () => {
+  it('answers as validateShape does, judging a body of a shape seen before only once', () => {
+    const before = judged();
+    for (let i = 0; i < 300; i++) {
+      const body = {
+        metadata: { namespace: `http-${i}`, name: `lb-${i}` },
+        spec: { ipPool: 'checked-once' },
+      };
+      expect(checkShape(LoadBalancerDto, body)).toBeNull();
+    }
+    expect(judged() - before).toBe(1);
+    const wrong = { metadata: { namespace: 'a', name: 7 }, spec: { ipPool: 'checked-once' } };
+    expect(checkShape(LoadBalancerDto, wrong)).toBe(validateShape(LoadBalancerDto, wrong));
+    expect(checkShape(LoadBalancerDto, wrong)).toContain('metadata.name must be a string');
+  });
+
+  it('judges afresh a value JSON.stringify cannot tell from null (Infinity, NaN)', () => {
+    const withNull = { metadata: { namespace: 'a', name: 'b' }, spec: { ipPool: 'p', ipFamilies: null } };
+    const withInfinity = {
+      metadata: { namespace: 'a', name: 'b' },
+      spec: { ipPool: 'p', ipFamilies: Infinity },
+    };
+    const a = checkShape(LoadBalancerDto, withNull as Record<string, unknown>);
+    const before = judged();
+    const b = checkShape(LoadBalancerDto, withInfinity as Record<string, unknown>);
+    expect(judged() - before).toBe(1);
+    expect(b).toBe(validateShape(LoadBalancerDto, withInfinity as Record<string, unknown>));
+    expect(a).toBe(validateShape(LoadBalancerDto, withNull as Record<string, unknown>));
   });
 });
 

@@ -105,6 +105,13 @@ type ServerEvents = {
 
 const nanos = (ms: number) => ms * 1_000_000;
 
+/**
+ * How long a done delivery may wait for its ack: one ack then covers all done meanwhile (at a steady
+ * 500 requests/s, one ack per ten inputs rather than one each, a socket write saved per input). A crash
+ * in that window only has those messages delivered again, and they are answered already.
+ */
+const ACK_DELAY_MS = 20;
+
 /** Takes a durable delivery to acknowledge once `work` (null: none left) is done. */
 type Acker = (seq: number, m: JsMsg, work: Promise<unknown> | null) => void;
 /**
@@ -510,7 +517,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
 
   /**
    * Acknowledges the durable consumer's deliveries once their work is done: with `AckPolicy.All`, one
-   * ack per turn of the event loop covers every delivery done by then (ack-floor.ts).
+   * ack at most every ACK_DELAY_MS covers every delivery done by then (ack-floor.ts).
    */
   private acker(): Acker {
     if (this.ackMode === 'explicit') {
@@ -532,7 +539,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     const soon = () => {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(flush);
+      setTimeout(flush, ACK_DELAY_MS);
     };
     return (seq, m, work) => {
       floor.delivered(seq, m, work === null);

@@ -138,7 +138,7 @@ export class AllocatorService
 
   /** Every input read so far has its answer stored and read back: the state is the fold of what was read. */
   get quiet(): boolean {
-    return this.ledger.waiting === 0 && this.ledger.unconfirmed === 0 && this.retries.size === 0;
+    return this.ledger.waiting === 0 && this.retries.size === 0 && !this.ledger.anyUnconfirmed;
   }
 
   get isLive(): boolean {

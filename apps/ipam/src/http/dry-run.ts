@@ -50,7 +50,7 @@ export function dryRunAnswer(
   seq: number,
   own?: (after: IpamState, outcome: Record<string, unknown>) => Record<string, unknown>,
 ): Record<string, unknown> {
-  const answer = whatIf(state, subject, withActor(body, requestActor()), maxBytes, seq)!;
+  const answer = whatIf(state, subject, withActor(body, requestActor(res)), maxBytes, seq)!;
   res.setHeader('Dry-Run', 'All');
   const extra = { dryRun: 'All', affected: answer.affected };
   if (/\.rejected$/.test(answer.subject)) {

@@ -5,7 +5,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { holdingOf, loadBalancerView } from '../../../../libs/ipam-domain/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { LoadBalancerDto } from '../../../../libs/ipam-contract/src/index.js';
-import { validateShape } from '../../../../libs/ipam-contract/src/index.js';
+import { checkShape } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG } from '../tokens.js';
 import { badRequest, checkInputSize, lbParam, notFound, rejected } from './http-errors.js';
@@ -14,6 +14,7 @@ import { PublishService } from './publish.service.js';
 import { Guarded } from '../auth/auth.guard.js';
 import { Requires } from '../auth/roles.js';
 import { ApiDryRun, dryRunAnswer, isDryRun } from './dry-run.js';
+import { requestActor } from '../auth/request-principal.js';
 import type { JetStreamServer } from '../../../../libs/nest-jetstream/src/index.js';
 import { JETSTREAM_SERVER } from '../tokens.js';
 
@@ -73,11 +74,11 @@ export class LoadBalancersController {
       metadata?: Record<string, unknown>;
     };
     lb.metadata = { ...(lb.metadata ?? {}), namespace, name };
-    const problem = validateShape(LoadBalancerDto, lb as Record<string, unknown>);
+    const problem = checkShape(LoadBalancerDto, lb as Record<string, unknown>);
     if (problem !== null) throw badRequest(problem);
     checkInputSize(lb, this.config.IPAM_MAX_BODY_BYTES);
     if (dryRun) return this.dryRun(res, 'ipam.lb.requested', lb);
-    const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.requested', lb);
+    const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.requested', lb, requestActor(res));
     if (outcome.type !== 'IPAllocated') throw rejected(outcome, seq);
     return outcome.data;
   }
@@ -105,9 +106,11 @@ export class LoadBalancersController {
     if (holdingOf(this.allocator.state, key) === undefined)
       throw notFound('UnknownLoadBalancer', `load balancer ${key} holds no address.`);
     if (dryRun) return this.dryRun(res, 'ipam.lb.deleted', { metadata: { namespace, name } });
-    const { outcome, seq } = await this.publisher.publishAndWait('ipam.lb.deleted', {
-      metadata: { namespace, name },
-    });
+    const { outcome, seq } = await this.publisher.publishAndWait(
+      'ipam.lb.deleted',
+      { metadata: { namespace, name } },
+      requestActor(res),
+    );
     if (outcome.type !== 'IPReleased') throw rejected(outcome, seq);
     return outcome.data;
   }

@@ -44,7 +44,7 @@ import {
 import type { JetStreamServer } from '../../../../libs/nest-jetstream/src/index.js';
 import { AllocatorService } from '../allocator/allocator.service.js';
 import { IPPoolDto } from '../../../../libs/ipam-contract/src/index.js';
-import { validateShape } from '../../../../libs/ipam-contract/src/index.js';
+import { checkShape } from '../../../../libs/ipam-contract/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, JETSTREAM_SERVER } from '../tokens.js';
 import {
@@ -64,6 +64,7 @@ import { Guarded } from '../auth/auth.guard.js';
 import { Limiter, yieldToEventLoop } from './limiter.js';
 import { ApiProblem } from './problem.js';
 import { ApiDryRun, dryRunAnswer, isDryRun } from './dry-run.js';
+import { requestActor } from '../auth/request-principal.js';
 
 /** The ETag of a pool: its version, quoted. */
 export const etagOf = (pool: PoolState): string => `"${pool.version}"`;
@@ -273,7 +274,7 @@ export class PoolsController {
         `metadata.name "${String(obj.metadata.name)}" does not match the path's name "${name}"`,
       );
     }
-    const problem = validateShape(IPPoolDto, obj as Record<string, unknown>);
+    const problem = checkShape(IPPoolDto, obj as Record<string, unknown>);
     if (problem !== null) throw badRequest(problem);
     checkInputSize(obj, this.config.IPAM_MAX_BODY_BYTES);
     return this.serial(name, async () => {
@@ -282,11 +283,19 @@ export class PoolsController {
       if (dryRun) {
         const subject = this.allocator.state.pools.has(name) ? 'ipam.pool.updated' : 'ipam.pool.created';
         const seq = this.server.position + 1;
-        return dryRunAnswer(res, this.allocator.state, subject, obj, this.config.IPAM_MAX_BODY_BYTES, seq, (after, o) => {
-          const next = after.pools.get(name)!;
-          res.setHeader('ETag', etagOf(next));
-          return { ...poolView(next), ...(o.warnings !== undefined ? { warnings: o.warnings } : {}) };
-        });
+        return dryRunAnswer(
+          res,
+          this.allocator.state,
+          subject,
+          obj,
+          this.config.IPAM_MAX_BODY_BYTES,
+          seq,
+          (after, o) => {
+            const next = after.pools.get(name)!;
+            res.setHeader('ETag', etagOf(next));
+            return { ...poolView(next), ...(o.warnings !== undefined ? { warnings: o.warnings } : {}) };
+          },
+        );
       }
       // no write without a change: the pool's own spec (in canonical form) publishes nothing
       const same = await this.unchangedPool(name, obj);
@@ -299,7 +308,11 @@ export class PoolsController {
       let create = !this.allocator.state.pools.has(name);
       let answer!: { outcome: IpamEvent; seq: number };
       for (let attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
-        answer = await this.publisher.publishAndWait(create ? 'ipam.pool.created' : 'ipam.pool.updated', obj);
+        answer = await this.publisher.publishAndWait(
+          create ? 'ipam.pool.created' : 'ipam.pool.updated',
+          obj,
+          requestActor(res),
+        );
         // another writer created (or deleted) the pool between our look and our input: a PUT means
         // create-or-replace, so the other input kind says what was meant (not under If-Match, which
         // asked for the pool as it was)
@@ -348,11 +361,20 @@ export class PoolsController {
       if (dryRun) {
         const ref = { metadata: { name } };
         const seq = this.server.position + 1;
-        return dryRunAnswer(res, this.allocator.state, 'ipam.pool.deleted', ref, this.config.IPAM_MAX_BODY_BYTES, seq);
+        return dryRunAnswer(
+          res,
+          this.allocator.state,
+          'ipam.pool.deleted',
+          ref,
+          this.config.IPAM_MAX_BODY_BYTES,
+          seq,
+        );
       }
-      const { outcome, seq } = await this.publisher.publishAndWait('ipam.pool.deleted', {
-        metadata: { name },
-      });
+      const { outcome, seq } = await this.publisher.publishAndWait(
+        'ipam.pool.deleted',
+        { metadata: { name } },
+        requestActor(res),
+      );
       if (outcome.type !== 'PoolAccepted') throw rejected(outcome, seq);
       return outcome.data;
     });
@@ -377,9 +399,20 @@ export class PoolsController {
     if (isDryRun(dryRunParam)) {
       await this.readToEnd();
       const seq = this.server.position + 1;
-      return dryRunAnswer(res, this.allocator.state, 'ipam.ip.releaserequested', input, this.config.IPAM_MAX_BODY_BYTES, seq);
+      return dryRunAnswer(
+        res,
+        this.allocator.state,
+        'ipam.ip.releaserequested',
+        input,
+        this.config.IPAM_MAX_BODY_BYTES,
+        seq,
+      );
     }
-    const { outcome, seq } = await this.publisher.publishAndWait('ipam.ip.releaserequested', input);
+    const { outcome, seq } = await this.publisher.publishAndWait(
+      'ipam.ip.releaserequested',
+      input,
+      requestActor(res),
+    );
     if (outcome.type !== 'IPReleased') throw rejected(outcome, seq);
     return outcome.data;
   }

@@ -9,7 +9,6 @@ import { withActor, type InputSubject } from '../../../../libs/ipam-contract/src
 import { InputPublisher, isIpamClientError } from '../../../../libs/ipam-client/src/index.js';
 import type { IpamEnv } from '../config/ipam.config.js';
 import { IPAM_CONFIG, NATS_CONNECTION } from '../tokens.js';
-import { requestActor } from '../auth/request-principal.js';
 import { ApiProblem } from './problem.js';
 import { ReadinessService } from './readiness.service.js';
 
@@ -39,10 +38,11 @@ export class PublishService {
     return this.readiness.isConnected();
   }
 
-  /** Publishes the input with a fresh Nats-Msg-Id and resolves with its outcome. */
+  /** Publishes the input (written by `actor`, when known) with a fresh Nats-Msg-Id; resolves with its outcome. */
   async publishAndWait(
     subject: InputSubject,
     body: unknown,
+    actor: string | undefined,
   ): Promise<{ seq: number; msgId: string; outcome: IpamEvent }> {
     if (!this.readiness.isConnected()) {
       throw new ApiProblem(
@@ -53,7 +53,7 @@ export class PublishService {
     let ack;
     try {
       // written on behalf of the authenticated caller: the input says who (its metadata.actor)
-      ack = await this.publisher.publish(subject, withActor(body, requestActor()) as never);
+      ack = await this.publisher.publish(subject, withActor(body, actor) as never);
     } catch (e) {
       if (!isIpamClientError(e) || (e.code !== 'Unavailable' && e.code !== 'NoStream')) throw e;
       throw new ApiProblem(
