@@ -63,6 +63,37 @@ function attemptOf(msgId: string | null, base: string): number {
   return RETRY_SUFFIX.test(rest) ? Number(rest.slice(2)) : -1;
 }
 
+/**
+ * The latest outcomes by input sequence, for a caller that asks after its outcome arrived: the last
+ * 5,000 to 10,000, in two generations (dropping the oldest entry of one map at each insert makes V8 walk
+ * the deleted slots at its front every time).
+ */
+class RecentOutcomes {
+  private fresh = new Map<number, IpamEvent>();
+  private old = new Map<number, IpamEvent>();
+
+  get(seq: number): IpamEvent | undefined {
+    return this.fresh.get(seq) ?? this.old.get(seq);
+  }
+
+  has(seq: number): boolean {
+    return this.fresh.has(seq) || this.old.has(seq);
+  }
+
+  set(seq: number, event: IpamEvent): void {
+    if (this.fresh.size >= 5_000) {
+      this.old = this.fresh;
+      this.fresh = new Map();
+    }
+    this.fresh.set(seq, event);
+  }
+
+  clear(): void {
+    this.fresh.clear();
+    this.old.clear();
+  }
+}
+
 export interface Resetter {
   requestReset(reason: string): void;
 }
@@ -86,7 +117,7 @@ export class AllocatorService
   lastAnswered = 0;
   /** callers waiting for the outcome of an input (HTTP API), and the most recent outcomes */
   private readonly waiters = new Map<number, Array<(e: IpamEvent) => void>>();
-  private readonly recent = new Map<number, IpamEvent>();
+  private readonly recent = new RecentOutcomes();
   private deciding = 0;
   /** snapshots written in the background and loaded at start (null: none) */
   private snapshots: StateSnapshots | null = null;
@@ -393,7 +424,6 @@ export class AllocatorService
 
   private answered(seq: number, event: IpamEvent): void {
     this.recent.set(seq, event);
-    if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as number);
     const list = this.waiters.get(seq);
     if (list) {
       this.waiters.delete(seq);
