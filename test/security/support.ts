@@ -7,10 +7,13 @@
  *   const nc = await nats.connectAs('publisher');        // user, password and inbox prefix
  *   ... startTestService(nats.url, nats.serviceEnv())    // the service as ipam-service
  *   await nats.stop();                                   // closes the connections, removes the store
+ *
+ * `usersConf` runs the server from a copy of deploy/nats with ipam-users.conf edited (a right taken
+ * away, say): startSecuredNats({ usersConf: (text) => text.replace(...) }).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
@@ -124,14 +127,39 @@ export interface SecuredNats {
   stop(): Promise<void>;
 }
 
+export interface SecuredNatsOptions {
+  tls?: boolean;
+  /**
+   * Edits the users and their permissions: the server runs from a copy of deploy/nats's
+   * configuration files, in a temporary directory (removed by stop()), whose ipam-users.conf is
+   * `usersConf` of the shipped text.
+   */
+  usersConf?: (text: string) => string;
+}
+
+/**
+ * A copy of deploy/nats's configuration files (*.conf) in a new temporary directory, ipam-users.conf
+ * edited by `edit`.
+ */
+function editedConfigDir(edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ipam-nats-conf-'));
+  for (const f of readdirSync(DEPLOY_NATS)) {
+    if (f.endsWith('.conf')) copyFileSync(join(DEPLOY_NATS, f), join(dir, f));
+  }
+  const users = join(dir, 'ipam-users.conf');
+  writeFileSync(users, edit(readFileSync(users, 'utf8')));
+  return dir;
+}
+
 /**
  * Starts nats-server with deploy/nats/nats-server.conf (with `tls`: nats-server-tls.conf and
- * certificates made here). Passwords are fresh random hex strings, given through the environment as
- * the configuration expects.
+ * certificates made here; with `usersConf`: a copy whose ipam-users.conf is edited). Passwords are
+ * fresh random hex strings, given through the environment as the configuration expects.
  */
-export async function startSecuredNats(opts: { tls?: boolean } = {}): Promise<SecuredNats> {
+export async function startSecuredNats(opts: SecuredNatsOptions = {}): Promise<SecuredNats> {
   const storeDir = mkdtempSync(join(tmpdir(), 'ipam-secure-nats-'));
   const certs = opts.tls ? makeCertificates() : null;
+  const confDir = opts.usersConf ? editedConfigDir(opts.usersConf) : null;
   const passwords = new Map<Role, string>();
   const env: Record<string, string> = { NATS_STORE_DIR: storeDir };
   for (const role of Object.keys(USERS) as Role[]) {
@@ -151,12 +179,13 @@ export async function startSecuredNats(opts: { tls?: boolean } = {}): Promise<Se
       port: 0,
       storeDir,
       storeDirArg: false,
-      configFile: join(DEPLOY_NATS, certs ? 'nats-server-tls.conf' : 'nats-server.conf'),
+      configFile: join(confDir ?? DEPLOY_NATS, certs ? 'nats-server-tls.conf' : 'nats-server.conf'),
       env,
     });
   } catch (err) {
     rmSync(storeDir, { recursive: true, force: true });
     if (certs) rmSync(certs.dir, { recursive: true, force: true });
+    if (confDir) rmSync(confDir, { recursive: true, force: true });
     throw err;
   }
   const clients = new Set<NatsConnection>();
@@ -208,6 +237,7 @@ export async function startSecuredNats(opts: { tls?: boolean } = {}): Promise<Se
       await server.stop();
       rmSync(storeDir, { recursive: true, force: true });
       if (certs) rmSync(certs.dir, { recursive: true, force: true });
+      if (confDir) rmSync(confDir, { recursive: true, force: true });
     },
   };
 }
