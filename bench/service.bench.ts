@@ -16,7 +16,14 @@
  *   unmeasured requests that warm the HTTP path up (the NATS path is warm from the throughput phase);
  *   httpP99Ratio = httpP99ms / p99ms (target <= 3);
  * - *Stall*Ms: the load generator's own event-loop stalls in each phase (see bench/load-generator.ts),
- *   so that a latency can be read against the noise of the process that measured it.
+ *   so that a latency can be read against the noise of the process that measured it;
+ * - garbageKbPerRequest: what the service allocates on its V8 heap per LBRequested in the serviceRate
+ *   phase, from a mark before the first publish to one after the service has caught up with the stream
+ *   (its own outcomes read); httpGarbageKbPerRequest: the same for the steady HTTP phase, per PUT. Read
+ *   from the service's `--trace-gc-nvp` lines (the sum of their `allocated=`) between two marks, each a
+ *   scavenge forced in the service on SIGUSR2 by a preloaded hook (see bench/gc-trace.ts). They include
+ *   the service's idle allocation over the phase (its rate is in the note, measured while the raw loop
+ *   runs and the service has nothing to do) and not its off-heap buffers.
  *
  * Every steady phase runs through bench/load-generator.ts: latency from each request's own timestamp
  * (taken just before its publish or http.request) to its outcome's arrival. The service and the raw
@@ -31,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
 import { freePort, startNatsServer } from '../libs/jetstream/src/index.js';
+import { GcTrace, gcTraceArgs } from './gc-trace.js';
 import { check, fmt, log, report } from './harness.js';
 import { describe, Stalls, SteadyLoad, SteadyResult, watchStalls } from './load-generator.js';
 
@@ -316,44 +324,64 @@ function checkSteady(r: SteadyResult, rate: number, what: string): void {
   );
 }
 
+/** KB (1,024 bytes) per request, two decimals. */
+const kbPer = (bytes: number, requests: number) => Number((bytes / requests / 1024).toFixed(2));
+
 async function main(): Promise<void> {
   const server = await startNatsServer({ port: 0 });
   let service: ChildProcess | null = null;
+  let gc: GcTrace | null = null;
   const nc = await connect({ servers: server.url });
+  const tmp = mkdtempSync(join(tmpdir(), 'ipam-service-bench-'));
   try {
     const js = jetstream(nc);
     const httpPort = await freePort();
     log(`nats-server ${server.url}; starting the service`);
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    // BENCH_SERVICE_LOG=<file>: the service's stdout there (its warnings, what BENCH_SERVICE_NODE_ARGS
-    // such as --trace-gc prints); BENCH_SERVICE_LOG_LEVEL: another log level (info logs each decision)
-    const logTo = process.env.BENCH_SERVICE_LOG;
-    service = spawn(process.execPath, [...nodeArgs, serviceMain], {
+    // BENCH_SERVICE_LOG=<file>: the service's stdout there (its warnings, its --trace-gc-nvp lines, what
+    // BENCH_SERVICE_NODE_ARGS such as --trace-gc prints), else in a temporary file (read for the GC
+    // figures); BENCH_SERVICE_LOG_LEVEL: another log level (info logs each decision)
+    const stdoutFile = process.env.BENCH_SERVICE_LOG || join(tmp, 'service.stdout');
+    service = spawn(process.execPath, [...gcTraceArgs(tmp), ...nodeArgs, serviceMain], {
       env: {
         ...process.env,
         NATS_URL: server.url,
         HTTP_PORT: String(httpPort),
         LOG_LEVEL: process.env.BENCH_SERVICE_LOG_LEVEL ?? 'warn',
       },
-      stdio: ['ignore', logTo ? openSync(logTo, 'w') : 'ignore', 'inherit'],
+      stdio: ['ignore', openSync(stdoutFile, 'w'), 'inherit'],
     });
+    gc = new GcTrace(stdoutFile);
     await httpReady(httpPort, 30_000);
     await setUpPools(nc, js);
 
+    // the service idles while the raw loop runs: its allocation then is the background of the others
+    const idleFrom = await gc.mark(service);
+    const idleT0 = performance.now();
     log(`raw loop (pipelined): ${fmt(LOAD)} requests`);
     const raw = await rawRun(nc, js, server.url, 'pipelined');
     log(`raw loop (serial): ${fmt(LOAD)} requests`);
     const rawSerial = await rawRun(nc, js, server.url, 'serial');
     log(`service: ${fmt(LOAD)} requests over ${POOLS} pools`);
+    const svcFrom = await gc.mark(service);
+    const idleSeconds = (performance.now() - idleT0) / 1000;
+    const idle = gc.between(idleFrom, svcFrom); // here: an unreadable trace fails the run before the load
     const svc = await pipelinedRate(nc, js, 'ipam', 'load');
     await caughtUp(httpPort, 120_000); // steady state: nothing left over from the previous phase
+    const svcTo = await gc.mark(service);
     log(`service: steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
     const steady = await steadyLatency(nc, js, 'ipam');
     await caughtUp(httpPort, 120_000);
     log(`HTTP: ${HTTP_WARMUP} warm-up requests, then steady ${HTTP_RATE}/s for ${HTTP_SECONDS} s`);
     await httpLatency(httpPort, HTTP_WARMUP, 'warm');
     await caughtUp(httpPort, 120_000);
+    const httpFrom = await gc.mark(service);
     const http = await httpLatency(httpPort, HTTP_RATE * HTTP_SECONDS, 'http');
+    await caughtUp(httpPort, 120_000);
+    const httpTo = await gc.mark(service);
+    const svcGarbage = gc.between(svcFrom, svcTo);
+    const httpGarbage = gc.between(httpFrom, httpTo);
+    const idleNote = `service idle: ${fmt(idle.bytes / 1024 / idleSeconds)} KB/s`;
     const rate = svc.rate;
     const rawSteady = raw.steady!;
     check(rate > 0 && raw.rate > 0, 'rates must be positive');
@@ -383,6 +411,15 @@ async function main(): Promise<void> {
       note: `${fmt(LOAD)} LBRequested pipelined over ${POOLS} pools`,
     });
     reportStalls('serviceRateStall', svc.stalls, 'serviceRate');
+    report({
+      name: 'garbageKbPerRequest',
+      value: kbPer(svcGarbage.bytes, LOAD),
+      unit: 'KB',
+      note:
+        `service's V8 heap allocation per LBRequested, serviceRate phase until caught up: ` +
+        `${fmt(svcGarbage.bytes / 2 ** 20, 1)} MB over ${svcGarbage.collections} GCs (--trace-gc-nvp ` +
+        `allocated=, between forced scavenges); ${idleNote}`,
+    });
     report({
       name: 'ratio',
       value: Number((rate / raw.rate).toFixed(3)),
@@ -435,11 +472,21 @@ async function main(): Promise<void> {
       note: 'httpP99ms / p99ms (target <= 3, judged on httpP99ms)',
     });
     reportStalls('httpLoadStall', http.stalls, `HTTP at ${HTTP_RATE}/s`);
+    report({
+      name: 'httpGarbageKbPerRequest',
+      value: kbPer(httpGarbage.bytes, http.sent),
+      unit: 'KB',
+      note:
+        `the same per PUT, steady HTTP phase until caught up: ${fmt(httpGarbage.bytes / 2 ** 20, 1)} MB ` +
+        `over ${httpGarbage.collections} GCs for ${fmt(http.sent)} requests in ${HTTP_SECONDS} s; ${idleNote}`,
+    });
   } finally {
     service?.kill('SIGTERM');
+    gc?.close();
     await nc.close();
     await server.stop();
     rmSync(server.storeDir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
