@@ -319,7 +319,7 @@ test("a pool's page shows its address map, allocations and the pool as of a sequ
     await page.getByRole('link', { name: '10.80.0.255 excluded' }).waitFor();
     // the allocations, with since
     const allocations = page.getByRole('table', { name: 'Allocations' });
-    await expect(allocations.locator('tbody tr').count()).resolves.toBe(2);
+    await waitFor('the two allocations of audit-pool', async () => (await allocations.locator('tbody tr').count()) === 2);
     // (since comes from the audit, which may read the allocation a moment after the pool has it)
     await waitFor('since of 10.80.0.2', async () =>
       /^10\.80\.0\.2team-audit\/web.*\(seq \d+\)yes$/.test((await allocations.locator('tbody tr').first().textContent()) ?? ''),
@@ -352,7 +352,8 @@ test("a pool's page shows its address map, allocations and the pool as of a sequ
     // and on to the load balancer's timeline
     await page.locator('.timeline').getByRole('link', { name: 'team-audit/web' }).click();
     await page.getByRole('heading', { name: 'Load balancer team-audit/web' }).waitFor();
-    await expect(page.locator('table.timeline-table tbody tr').count()).resolves.toBe(2);
+    // "Reading the history…" until its timeline is read, then the rows
+    await waitFor('the two holdings of team-audit/web', async () => (await rows.count()) === 2);
     await screenshot('loadbalancer-timeline');
     await page.getByRole('link', { name: 'Audit', exact: true }).first().click();
     await page.getByRole('heading', { name: 'Audit' }).waitFor();
