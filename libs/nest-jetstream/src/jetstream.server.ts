@@ -12,13 +12,14 @@
  * batches (`AckPolicy.All`: one ack covers every message up to it, see ack-floor.ts), never past a
  * message whose deferred work is still running, so a crash leaves that work for the next leader. A
  * durable made by an earlier version (explicit acks: one per message) is replaced by one that starts
- * right after this instance's position; where it may not be deleted, it is read on with explicit acks. A leadership change starts a new session from the
- * current position; a failure (a deferred piece of work rejected, the stream unreadable) discards the
- * position and rebuilds from the start of the stream after a backoff.
+ * right after this instance's position; where it may not be deleted, it is read on with explicit acks.
+ * A leadership change starts a new session from the current position; a failure (a deferred piece of
+ * work rejected, the stream unreadable) discards the position and rebuilds from the start of the
+ * stream after a backoff.
  *
  * Self-healing: while leading, the durable consumer is looked at every `consumerCheckMs` (and its
  * deliveries stop on a missing consumer rather than waiting for it forever). One that was deleted, or
- * changed so that it would not deliver every message with explicit acks, by anyone else is logged,
+ * changed so that it would not deliver every message and wait for its ack, by anyone else is logged,
  * (re)created right after this instance's position, and read on: decisions resume without a restart.
  */
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
@@ -305,7 +306,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     if (existing !== null) {
       const changed = durableChange(existing, this.keepExplicit);
       if (changed === null) {
-        this.ackMode = existing.ack_policy === AckPolicy.Explicit ? 'explicit' : 'all';
+        this.ackMode = ackModeOf(existing);
         return;
       }
       migrating = existing.ack_policy === AckPolicy.Explicit && durableChange(existing, true) === null;
@@ -356,7 +357,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
       const theirs = await this.jsm.consumers.info(this.o.stream, this.o.durable).catch(() => {
         throw e;
       });
-      this.ackMode = theirs.config.ack_policy === AckPolicy.Explicit ? 'explicit' : 'all';
+      this.ackMode = ackModeOf(theirs.config);
     }
   }
 
@@ -690,6 +691,11 @@ function isConsumerNotFound(e: unknown): boolean {
     (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound) ||
     (e instanceof Error && /consumer not found/i.test(e.message))
   );
+}
+
+/** How deliveries of a consumer with this configuration are acknowledged by this transport. */
+function ackModeOf(c: ConsumerConfig): 'all' | 'explicit' {
+  return c.ack_policy === AckPolicy.Explicit ? 'explicit' : 'all';
 }
 
 /**
