@@ -283,19 +283,11 @@ export class PoolsController {
       if (dryRun) {
         const subject = this.allocator.state.pools.has(name) ? 'ipam.pool.updated' : 'ipam.pool.created';
         const seq = this.server.position + 1;
-        return dryRunAnswer(
-          res,
-          this.allocator.state,
-          subject,
-          obj,
-          this.config.IPAM_MAX_BODY_BYTES,
-          seq,
-          (after, o) => {
-            const next = after.pools.get(name)!;
-            res.setHeader('ETag', etagOf(next));
-            return { ...poolView(next), ...(o.warnings !== undefined ? { warnings: o.warnings } : {}) };
-          },
-        );
+        return dryRunAnswer(res, this.allocator.state, subject, obj, this.config.IPAM_MAX_BODY_BYTES, seq, (after, o) => {
+          const next = after.pools.get(name)!;
+          res.setHeader('ETag', etagOf(next));
+          return { ...poolView(next), ...(o.warnings !== undefined ? { warnings: o.warnings } : {}) };
+        });
       }
       // no write without a change: the pool's own spec (in canonical form) publishes nothing
       const same = await this.unchangedPool(name, obj);
@@ -361,20 +353,9 @@ export class PoolsController {
       if (dryRun) {
         const ref = { metadata: { name } };
         const seq = this.server.position + 1;
-        return dryRunAnswer(
-          res,
-          this.allocator.state,
-          'ipam.pool.deleted',
-          ref,
-          this.config.IPAM_MAX_BODY_BYTES,
-          seq,
-        );
+        return dryRunAnswer(res, this.allocator.state, 'ipam.pool.deleted', ref, this.config.IPAM_MAX_BODY_BYTES, seq);
       }
-      const { outcome, seq } = await this.publisher.publishAndWait(
-        'ipam.pool.deleted',
-        { metadata: { name } },
-        requestActor(res),
-      );
+      const { outcome, seq } = await this.publisher.publishAndWait('ipam.pool.deleted', { metadata: { name } }, requestActor(res));
       if (outcome.type !== 'PoolAccepted') throw rejected(outcome, seq);
       return outcome.data;
     });
@@ -399,20 +380,9 @@ export class PoolsController {
     if (isDryRun(dryRunParam)) {
       await this.readToEnd();
       const seq = this.server.position + 1;
-      return dryRunAnswer(
-        res,
-        this.allocator.state,
-        'ipam.ip.releaserequested',
-        input,
-        this.config.IPAM_MAX_BODY_BYTES,
-        seq,
-      );
+      return dryRunAnswer(res, this.allocator.state, 'ipam.ip.releaserequested', input, this.config.IPAM_MAX_BODY_BYTES, seq);
     }
-    const { outcome, seq } = await this.publisher.publishAndWait(
-      'ipam.ip.releaserequested',
-      input,
-      requestActor(res),
-    );
+    const { outcome, seq } = await this.publisher.publishAndWait('ipam.ip.releaserequested', input, requestActor(res));
     if (outcome.type !== 'IPReleased') throw rejected(outcome, seq);
     return outcome.data;
   }
