@@ -142,6 +142,8 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
   private resetReason: string | null = null;
   private running: Promise<void> | null = null;
   private inHand: Promise<void> | null = null;
+  /** a read of what the durable consumer handed to another instance (see readWhatOthersHold) */
+  private gapRead: Promise<void> | null = null;
   private positionWaiters: Array<{ seq: number; resolve: () => void }> = [];
   /** handler per subject, looked up once (Nest normalizes the pattern on every lookup) */
   private readonly handlerCache = new Map<string, MessageHandler | null>();
@@ -236,6 +238,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     for (const s of this.subscriptions) s.unsubscribe();
     // finish the message in hand, then stop
     await this.inHand?.catch(() => undefined);
+    await this.gapRead;
     await this.running?.catch(() => undefined);
     await this.o.leadership?.stop();
   }
@@ -427,6 +430,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
    */
   private watchDurable(): NodeJS.Timeout {
     let busy = false;
+    let positionBefore = -1;
     const timer = setInterval(() => {
       if (busy || this.sessionStale || this.closing) return;
       busy = true;
@@ -436,6 +440,8 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
           (info) => {
             const changed = durableChange(info.config, this.keepExplicit);
             if (changed !== null) this.noteDurableLost(`the durable consumer was changed: ${changed}`);
+            else this.readWhatOthersHold(info.delivered.stream_seq, positionBefore);
+            positionBefore = this.position;
           },
           (e) => {
             if (isConsumerNotFound(e))
@@ -447,6 +453,24 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     }, this.o.consumerCheckMs);
     timer.unref();
     return timer;
+  }
+
+  /**
+   * The durable consumer delivered up to `delivered`, and this instance has not moved since the last
+   * check: the rest went to another instance's pull (a leader that lost the lease while paused, whose
+   * pull was still open) and comes back only after ack_wait. Read it in order now, between two
+   * deliveries. (A later delivery would read that gap too; here none may come.)
+   */
+  private readWhatOthersHold(delivered: number, positionBefore: number): void {
+    if (delivered <= this.position || this.position !== positionBefore) return;
+    if (this.inHand !== null || this.gapRead !== null) return;
+    this.o.logger.info(
+      { position: this.position, delivered },
+      'reading messages the durable consumer handed to another instance',
+    );
+    this.gapRead = this.fillGap(delivered)
+      .catch((e) => this.o.logger.warn({ err: String(e) }, 'reading them failed; the next check tries again'))
+      .finally(() => (this.gapRead = null));
   }
 
   private async durableMissing(): Promise<boolean> {
@@ -504,6 +528,7 @@ export class JetStreamServer extends Server<ServerEvents> implements CustomTrans
     try {
       for await (const m of messages) {
         if (this.sessionStale || this.closing) break;
+        if (this.gapRead !== null) await this.gapRead; // one reader of the stream at a time
         const work = this.onMessage(m, ack);
         this.inHand = work;
         await work;
