@@ -145,6 +145,42 @@ describe('connectCoalesced', () => {
     }
   });
 
+  it('reconnects after the server restarts, and the pipeline publishes on', async () => {
+    const own = await startTestNats();
+    const client = await connectCoalesced({
+      servers: own.url,
+      name: 'reconnecting',
+      timeout: 5000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    try {
+      const jsm = await jetstreamManager(client);
+      await jsm.streams.add({ name: 'PIPE4', subjects: ['PIPE4.>'] });
+      const pipeline = new PubAckPipeline(client);
+      expect((await pipeline.publish('PIPE4.a', 'before', 'r-1')).seq).toBe(1);
+      const reconnected = (async () => {
+        for await (const st of client.status()) if (st.type === 'reconnect') return;
+      })();
+      await own.restart();
+      await reconnected;
+      expect(await pipeline.publish('PIPE4.a', 'after', 'r-2')).toEqual({
+        stream: 'PIPE4',
+        seq: 2,
+        duplicate: false,
+      });
+      const echo = client.subscribe('echo.after', { callback: (_e, m) => m.respond(m.data) });
+      expect((await client.request('echo.after', 'still here', { timeout: 2000 })).string()).toBe(
+        'still here',
+      );
+      echo.unsubscribe();
+      pipeline.close();
+    } finally {
+      await client.close();
+      await own.stop();
+    }
+  }, 30_000);
+
   it('writes what it holds on flush() and on drain(), as the plain client does', async () => {
     const other = await nats.connect();
     try {
