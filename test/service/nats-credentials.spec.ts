@@ -140,9 +140,10 @@ describe('the service and the CLI with nats://user:pass@host:port', () => {
     expectNoSecret(applied.out + applied.err + requested.out + listed.out + listed.err);
   }, 30_000);
 
-  it('its reconnect lines show no password either', async () => {
+  it('its reconnect lines, and the warning every 5 s while NATS stays away, show no password either', async () => {
     await server.stop();
     await service.waitForLine('disconnected from NATS', 10_000);
+    await service.waitForLine('still reconnecting to NATS at', 15_000);
     server = await startServer();
     await service.waitForLine('reconnected to NATS', 15_000);
     expectNoSecret(service.stdout() + service.stderr());

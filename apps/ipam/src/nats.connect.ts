@@ -11,6 +11,9 @@ import { natsConnectionOptions, parseServers, redactUrls } from '../../../libs/i
 import type { IpamEnv } from './config/ipam.config.js';
 import type { AppLogger } from './logging/logger.js';
 
+/** How often a connection that is away says that it is still trying. */
+const RECONNECT_WARN_MS = 5000;
+
 /** The wait before the next attempt at a first connection: 1 s, 2 s, 4 s, then every 5 s. */
 export function firstConnectRetryMs(failures: number): number {
   return Math.min(1000 * 2 ** Math.max(0, failures - 1), 5000);
@@ -106,16 +109,33 @@ export async function connectNats(
   }
   logger.info({ server: nc.getServer() }, `connected to NATS at ${where}`);
   void (async () => {
+    // while away: every attempt at debug, and a warning every RECONNECT_WARN_MS that it goes on
+    let away: { since: number; attempts: number; warned: number } | null = null;
     for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
+          away = { since: Date.now(), attempts: 0, warned: Date.now() };
           logger.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
           break;
         case 'reconnect':
-          logger.info({ server: s.server }, 'reconnected to NATS');
+          logger.info(
+            { server: s.server, awayMs: away ? Date.now() - away.since : undefined },
+            'reconnected to NATS',
+          );
+          away = null;
           break;
         case 'reconnecting':
           logger.debug({}, 'trying to reconnect to NATS');
+          if (away !== null) {
+            away.attempts++;
+            if (Date.now() - away.warned >= RECONNECT_WARN_MS) {
+              away.warned = Date.now();
+              logger.warn(
+                { servers, attempts: away.attempts, awayMs: Date.now() - away.since },
+                `still reconnecting to NATS at ${where} (${Math.round((Date.now() - away.since) / 1000)} s, ${away.attempts} attempts)`,
+              );
+            }
+          }
           break;
         case 'error':
           logger.error({ err: redactUrls(String(s.error)) }, 'NATS connection error');
