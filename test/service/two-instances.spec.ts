@@ -61,7 +61,8 @@ type PoolsReply = {
   items: Array<{ metadata: { name: string }; status: { allocated: Record<string, string> } }>;
 };
 
-beforeAll(async () => {
+// each test has a server, a stream and a lease of its own (and a failed one leaves no instance running)
+beforeEach(async () => {
   requireBuiltService();
   nats = await startTestNats();
   nc = await nats.connect();
@@ -69,15 +70,10 @@ beforeAll(async () => {
   audit = new StreamAudit(nc, STREAM);
 }, 30_000);
 
-// a test that failed leaves its instances running: none may hold the lease in the next test
 afterEach(async () => {
   await stopAllServices();
-});
-
-afterAll(async () => {
-  await stopAllServices();
   await nats?.stop();
-});
+}, 30_000);
 
 describe('two instances, the leader killed midway', () => {
   it('exactly one outcome per input, no address held twice, consistent answers', async () => {
@@ -211,6 +207,7 @@ describe('two instances, the leader paused (SIGSTOP) and resumed', () => {
     const paused = pair.find((p) => p.instanceId === first)!;
     const other = pair.find((p) => p !== paused)!;
     expect(paused).toBeDefined();
+    await publishAll(js, workloadPools('pause'));
 
     const seqs: number[] = [];
     const publishing = publishAll(js, randomLbInputs(rand, 150, 'pause'), { paceMs: 3, seqs });
