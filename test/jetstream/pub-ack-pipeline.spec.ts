@@ -49,8 +49,8 @@ describe('PubAckPipeline', () => {
       expect(acks.every((a) => a.stream === 'PIPE1' && !a.duplicate)).toBe(true);
       const jsm = await jetstreamManager(nc);
       const stored = await jsm.streams.getMessage('PIPE1', { seq: 4321 });
-      expect(stored.string()).toBe('{"i":4320}');
-      expect(stored.header.get('Nats-Msg-Id')).toBe('pipe1-4320');
+      expect(stored?.string()).toBe('{"i":4320}');
+      expect(stored?.header.get('Nats-Msg-Id')).toBe('pipe1-4320');
       pipeline.close();
     } finally {
       await dropStream('PIPE1');
@@ -133,7 +133,11 @@ describe('connectCoalesced', () => {
           },
         });
       });
-      other.subscribe('echo', { callback: (_e, m) => m.respond(m.data) });
+      other.subscribe('echo', {
+        callback: (_e, m) => {
+          m.respond(m.data);
+        },
+      });
       await other.flush();
       for (let i = 0; i < 2000; i++) nc.publish('burst.x', String(i));
       const echo = await nc.request('echo', 'hello', { timeout: 2000 });
@@ -169,7 +173,11 @@ describe('connectCoalesced', () => {
         seq: 2,
         duplicate: false,
       });
-      const echo = client.subscribe('echo.after', { callback: (_e, m) => m.respond(m.data) });
+      const echo = client.subscribe('echo.after', {
+        callback: (_e, m) => {
+          m.respond(m.data);
+        },
+      });
       expect((await client.request('echo.after', 'still here', { timeout: 2000 })).string()).toBe(
         'still here',
       );
@@ -185,7 +193,11 @@ describe('connectCoalesced', () => {
     const other = await nats.connect();
     try {
       const got: string[] = [];
-      other.subscribe('last.words', { callback: (_e, m) => got.push(m.string()) });
+      other.subscribe('last.words', {
+        callback: (_e, m) => {
+          got.push(m.string());
+        },
+      });
       await other.flush();
       const flushed = await connectCoalesced({ servers: nats.url, name: 'flushing', timeout: 5000 });
       flushed.publish('last.words', 'flushed');

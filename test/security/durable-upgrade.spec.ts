@@ -24,6 +24,7 @@ import {
 } from '@nats-io/jetstream';
 import { ensureIpamStream } from '../../libs/jetstream/src/index.js';
 import {
+  serviceMetric,
   requireBuiltService,
   spawnService,
   stopAllServices,
@@ -99,13 +100,6 @@ function lbRequests(count: number, idPrefix: string): Input[] {
   return Array.from({ length: count }, (_, i) =>
     input('ipam.lb.requested', loadBalancer('work', `${idPrefix}-${i}`), `${idPrefix}-${i}`),
   );
-}
-
-/** The value of an unlabelled metric on the service's /metrics (null when absent). */
-async function metric(url: string, name: string): Promise<number | null> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
 }
 
 /** The stdout lines of `svc` whose message contains `text`. */
@@ -187,7 +181,7 @@ describe("an earlier version's durable consumer the service may not delete", () 
     expect(linesWith(svc, 'recreated the durable consumer')).toEqual([]);
     expect(linesWith(svc, 'replaced the durable consumer')).toEqual([]);
     expect(linesWith(svc, KEPT_EXPLICIT)).toHaveLength(1);
-    expect(await metric(url, 'ipam_durable_consumer_lost_total')).toBe(0);
+    expect(await serviceMetric(url, 'ipam_durable_consumer_lost_total')).toBe(0);
     expect(svc.isRunning()).toBe(true);
   }, 120_000);
 });

@@ -101,7 +101,11 @@ describe('acknowledging in batches', () => {
 
     // every ack the service sends to its durable consumer goes to $JS.ACK.<stream>.<durable>...
     let acks = 0;
-    const watch = nc.subscribe(`$JS.ACK.${STREAM}.${DURABLE}.>`, { callback: () => acks++ });
+    const watch = nc.subscribe(`$JS.ACK.${STREAM}.${DURABLE}.>`, {
+      callback: () => {
+        acks++;
+      },
+    });
     await nc.flush();
     await publishAll(js, workloadPools('acks'));
     await publishBurst(randomLbInputs(seededRandom(13), 400, 'acks-burst'));

@@ -16,6 +16,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startTestNats, type TestNats } from '../support/nats.js';
 import {
+  serviceMetric,
   leaseHolder,
   requireBuiltService,
   spawnService,
@@ -58,12 +59,6 @@ type Json = Record<string, unknown>;
 async function readyz(url: string): Promise<{ status: number; body: Json }> {
   const r = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) });
   return { status: r.status, body: (await r.json()) as Json };
-}
-
-async function metric(url: string, name: string): Promise<number | null> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
 }
 
 async function putPool(url: string, name: string, subnet: string): Promise<number> {
@@ -134,7 +129,7 @@ describe('a deleted durable consumer', () => {
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ loadBalancer: 'default/after', ipPool: 'heal' });
     expect((await jsm.consumers.info(stream, 'ipam-allocator')).config.ack_policy).toBe('all');
-    expect(await metric(url, 'ipam_durable_consumer_lost_total')).toBe(1);
+    expect(await serviceMetric(url, 'ipam_durable_consumer_lost_total')).toBe(1);
     // every input answered exactly once
     await audit.refresh();
     for (const input of audit.inputs()) expect(audit.outcomesByCause().get(input.seq)).toHaveLength(1);
@@ -150,7 +145,7 @@ describe('an overwritten lease', () => {
     const url = await a.httpUrl();
     await waitFor('a ready', async () => (await readyz(url)).status === 200, { timeoutMs: 15_000 });
     expect(await putPool(url, 'lease', '10.91.0.0/24')).toBe(201);
-    expect(await metric(url, 'ipam_decider_present')).toBe(1);
+    expect(await serviceMetric(url, 'ipam_decider_present')).toBe(1);
 
     // the attack: a value naming someone else, valid for an hour by its own word
     const attacker = await nats.connect();
@@ -187,7 +182,7 @@ describe('an overwritten lease', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ ipPool: 'lease' });
     await waitFor('a ready again', async () => (await readyz(url)).status === 200, { timeoutMs: 15_000 });
-    expect(await metric(url, 'ipam_decider_present')).toBe(1);
+    expect(await serviceMetric(url, 'ipam_decider_present')).toBe(1);
   }, 60_000);
 });
 
@@ -229,8 +224,8 @@ describe('the only decider stopped', () => {
         deciding: false,
         decider: { present: true, holder: 'heal-stop-a', waiting: 1 },
       });
-      expect(await metric(urlB, 'ipam_decider_present')).toBe(0);
-      expect(await metric(urlB, 'ipam_ready')).toBe(0);
+      expect(await serviceMetric(urlB, 'ipam_decider_present')).toBe(0);
+      expect(await serviceMetric(urlB, 'ipam_ready')).toBe(0);
 
       // the decider is gone for good: B (same host) sees its process gone and takes over
       await a.kill9();

@@ -254,3 +254,10 @@ export async function waitForLeader(
     );
   }
 }
+
+/** The value of an unlabelled metric on a service's /metrics at `url` (null when absent). */
+export async function serviceMetric(url: string, name: string): Promise<number | null> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : null;
+}
